@@ -1,0 +1,3 @@
+export * from "./meta.js";
+export * from "./preflight-validation-ocp.js";
+export * from "./module.js";
