@@ -1,3 +1,4 @@
 export * from "./meta.js";
 export * from "./preflight-validation-ocp.js";
 export * from "./module.js";
+export * from "./webhook-paths.js";

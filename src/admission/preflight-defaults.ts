@@ -1,0 +1,15 @@
+import type { PreflightValidationOCP } from "../api/index.js";
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The spec with its defaults filled in. Pure and idempotent; never validates (a spec that is not an
+ * object is returned unchanged for validation to report) and never touches status. `null` counts as
+ * absent, as it does for the API server's structural defaulting.
+ */
+export function applyPreflightDefaults(o: Readonly<PreflightValidationOCP>): PreflightValidationOCP {
+  const spec: unknown = o.spec;
+  if (!isObject(spec)) return o;
+  const withDefaults = { ...spec, pushBuiltImage: spec["pushBuiltImage"] ?? false, useRTKernel: spec["useRTKernel"] ?? false };
+  return { ...o, spec: withDefaults as unknown as PreflightValidationOCP["spec"] };
+}

@@ -1,0 +1,89 @@
+import { PREFLIGHT_SPEC_FIELDS, type ObjectMeta, type PreflightValidationOCP } from "../api/index.js";
+import { parseImageReference } from "../registry/image-reference.js";
+import { isDns1123Subdomain, isDns1123SubdomainPrefix } from "./dns-name.js";
+import { FieldPath } from "./field-path.js";
+import { type FieldError, forbidden, invalid, required } from "./field-error.js";
+import { closestName } from "./suggest.js";
+
+// Validation of PreflightValidationOCP in the style of Kubernetes' validation packages: one function
+// per field path, each taking (value, path) and returning every error it finds. The input is whatever
+// the request carried, so nothing here trusts the TypeScript types.
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function validateObjectMeta(meta: unknown, p: FieldPath): FieldError[] {
+  if (!isObject(meta)) return [required(p)];
+  const { name, generateName } = meta as ObjectMeta;
+  if (name === undefined || name === "") {
+    if (typeof generateName === "string" && generateName !== "") {
+      return isDns1123SubdomainPrefix(generateName).map((m) => invalid(p.child("generateName"), generateName, m));
+    }
+    return [required(p.child("name"), "name or generateName is required")];
+  }
+  if (typeof name !== "string") return [invalid(p.child("name"), name, "must be a string")];
+  return isDns1123Subdomain(name).map((m) => invalid(p.child("name"), name, m));
+}
+
+export function validateReleaseImage(v: unknown, p: FieldPath): FieldError[] {
+  if (v === undefined || v === null || (typeof v === "string" && v.trim() === "")) {
+    return [required(p, "the OpenShift release image the cluster will be upgraded to, e.g. quay.io/openshift-release-dev/ocp-release@sha256:<digest>")];
+  }
+  if (typeof v !== "string") return [invalid(p, v, "must be a string holding an image reference")];
+  const parsed = parseImageReference(v);
+  return parsed.ok ? [] : parsed.errors.map((m) => invalid(p, v, m));
+}
+
+export function validateBoolean(v: unknown, p: FieldPath): FieldError[] {
+  if (v === undefined || v === null || typeof v === "boolean") return [];
+  const hint = v === "true" || v === "false" ? ` (write ${v} without quotes)` : "";
+  return [invalid(p, v, `must be a boolean, true or false${hint}`)];
+}
+
+export function validateKnownFields(obj: Record<string, unknown>, known: readonly string[], p: FieldPath): FieldError[] {
+  return Object.keys(obj)
+    .filter((k) => !known.includes(k))
+    .map((k) => {
+      const guess = closestName(k, known);
+      return forbidden(p.child(k), `unknown field${guess ? `; did you mean "${guess}"?` : ""} supported fields: ${known.join(", ")}`);
+    });
+}
+
+export function validatePreflightSpec(spec: unknown, p: FieldPath): FieldError[] {
+  if (spec === undefined || spec === null) return [required(p, "spec.releaseImage names the release to validate against")];
+  if (!isObject(spec)) return [invalid(p, spec, "must be an object")];
+  return [
+    ...validateReleaseImage(spec["releaseImage"], p.child("releaseImage")),
+    ...validateBoolean(spec["pushBuiltImage"], p.child("pushBuiltImage")),
+    ...validateBoolean(spec["useRTKernel"], p.child("useRTKernel")),
+    ...validateKnownFields(spec, PREFLIGHT_SPEC_FIELDS, p),
+  ];
+}
+
+export function validatePreflight(o: PreflightValidationOCP): FieldError[] {
+  return [...validateObjectMeta(o.metadata, FieldPath.root("metadata")), ...validatePreflightSpec(o.spec, FieldPath.root("spec"))];
+}
+
+/** The release (and kernel flavour) a PreflightValidationOCP validates against never changes: another kernel means another resource. */
+export function validateImmutable(newValue: unknown, oldValue: unknown, p: FieldPath): FieldError[] {
+  if (newValue === oldValue) return [];
+  return [invalid(p, newValue, "field is immutable; to validate against another release or kernel, create a new PreflightValidationOCP (and delete this one when it is done)")];
+}
+
+const sameError = (a: FieldError, b: FieldError) => a.type === b.type && a.field === b.field && JSON.stringify(a.badValue) === JSON.stringify(b.badValue);
+
+/**
+ * Errors the old object already had are not held against an update (validation ratcheting, as the API
+ * server does for CRDs), so a rule added in a later version never blocks metadata or status edits.
+ */
+export function validatePreflightUpdate(o: PreflightValidationOCP, old: PreflightValidationOCP): FieldError[] {
+  const oldErrs = validatePreflight(old);
+  const newErrs = validatePreflight(o).filter((e) => !oldErrs.some((oe) => sameError(e, oe)));
+  const spec: Record<string, unknown> = isObject(o.spec) ? o.spec : {};
+  const oldSpec: Record<string, unknown> = isObject(old.spec) ? old.spec : {};
+  return [
+    ...newErrs,
+    ...validateImmutable(spec["releaseImage"], oldSpec["releaseImage"], FieldPath.root("spec", "releaseImage")),
+    // Absent and false mean the same kernel: objects stored before defaulting existed must not trip this.
+    ...validateImmutable(spec["useRTKernel"] ?? false, oldSpec["useRTKernel"] ?? false, FieldPath.root("spec", "useRTKernel")),
+  ];
+}

@@ -1,0 +1,39 @@
+import type { PreflightValidationOCP } from "../api/index.js";
+import { parseImageReference } from "../registry/image-reference.js";
+
+// Legal but risky: admitted, with a warning kubectl prints to the person applying the object.
+
+export function releaseImageWarnings(releaseImage: unknown): string[] {
+  if (typeof releaseImage !== "string") return [];
+  const parsed = parseImageReference(releaseImage);
+  if (!parsed.ok) return [];
+  const warnings: string[] = [];
+  if (!parsed.ref.digest) {
+    warnings.push(
+      `spec.releaseImage: references the tag "${parsed.ref.tag ?? "latest"}" rather than a digest; a tag can be moved, so the kernel validated ` +
+        "may not be the one the cluster upgrades to. Pin the release image by digest (…@sha256:<digest>), as `oc adm release info` prints it",
+    );
+  }
+  if (!parsed.ref.registryExplicit) {
+    warnings.push(`spec.releaseImage: names no registry, so it is pulled from ${parsed.ref.registry}; OpenShift release images usually come from quay.io/openshift-release-dev/ocp-release`);
+  }
+  return warnings;
+}
+
+const kernelFlavour = (o: PreflightValidationOCP) => (o.spec?.useRTKernel === true ? "real-time" : "standard");
+
+/**
+ * Two resources validating the same release and kernel flavour run the same Jobs twice. A different
+ * flavour of the same release is legitimate (the seed asks for one resource per kernel), so no warning.
+ * `others` is undefined when the cluster's objects are not known (no cluster, or the cache not synced).
+ */
+export function duplicateTargetWarnings(o: PreflightValidationOCP, others: readonly PreflightValidationOCP[] | undefined): string[] {
+  if (!others || typeof o.spec?.releaseImage !== "string") return [];
+  return others
+    .filter((x) => x.metadata?.name !== o.metadata?.name && x.spec?.releaseImage === o.spec.releaseImage && kernelFlavour(x) === kernelFlavour(o))
+    .map(
+      (x) =>
+        `PreflightValidationOCP "${x.metadata.name}" already validates release image ${o.spec.releaseImage} (${kernelFlavour(o)} kernel); ` +
+        "both will run the same validation: delete one of them",
+    );
+}

@@ -1,0 +1,28 @@
+import type { PreflightValidationOCP } from "../api/index.js";
+import { applyPreflightDefaults } from "./preflight-defaults.js";
+import { validatePreflight, validatePreflightUpdate } from "./preflight-validation.js";
+import { duplicateTargetWarnings, releaseImageWarnings } from "./preflight-warnings.js";
+import { ALLOW, type Defaulter, type Validator } from "./webhook.js";
+
+/** The PreflightValidationOCP objects in the cluster, or undefined when they are not known right now. Must not block. */
+export interface PreflightLister {
+  list(): readonly PreflightValidationOCP[] | undefined;
+}
+
+export const NO_CLUSTER: PreflightLister = { list: () => undefined };
+
+export const preflightDefaulter: Defaulter<PreflightValidationOCP> = applyPreflightDefaults;
+
+export function preflightValidator(cluster: PreflightLister = NO_CLUSTER): Validator<PreflightValidationOCP> {
+  return {
+    validateCreate(o) {
+      const errors = validatePreflight(o);
+      if (errors.length) return { errors, warnings: [] };
+      return { errors, warnings: [...releaseImageWarnings(o.spec.releaseImage), ...duplicateTargetWarnings(o, cluster.list())] };
+    },
+    // The release image is immutable, so its warnings were given at creation; repeating them on every
+    // label edit would teach people to ignore them.
+    validateUpdate: (old, o) => ({ errors: validatePreflightUpdate(o, old), warnings: [] }),
+    validateDelete: () => ALLOW,
+  };
+}

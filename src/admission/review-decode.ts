@@ -1,0 +1,25 @@
+import { ADMISSION_API_VERSION, OPERATIONS, type AdmissionRequest } from "./review-types.js";
+
+export type Decoded = { ok: true; request: AdmissionRequest } | { ok: false; uid: string; message: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Checks that a parsed body is an admission.k8s.io/v1 AdmissionReview carrying a request we can answer. */
+export function decodeAdmissionReview(body: unknown): Decoded {
+  if (!isObject(body)) return { ok: false, uid: "", message: "request body must be a JSON object holding an AdmissionReview" };
+  const req = body["request"];
+  const uid = isObject(req) && typeof req["uid"] === "string" ? req["uid"] : "";
+  const fail = (message: string): Decoded => ({ ok: false, uid, message });
+  if (body["kind"] !== "AdmissionReview") return fail(`expected kind "AdmissionReview", got ${JSON.stringify(body["kind"] ?? null)}`);
+  if (body["apiVersion"] !== ADMISSION_API_VERSION) {
+    return fail(`expected apiVersion "${ADMISSION_API_VERSION}", got ${JSON.stringify(body["apiVersion"] ?? null)}; set admissionReviewVersions: ["v1"] in the webhook configuration`);
+  }
+  if (!isObject(req)) return fail("AdmissionReview has no request");
+  if (uid === "") return fail("request.uid must be a non-empty string");
+  if (!OPERATIONS.includes(req["operation"] as never)) return fail(`request.operation must be one of ${OPERATIONS.join(", ")}`);
+  const kind = req["kind"];
+  if (!isObject(kind) || typeof kind["kind"] !== "string" || typeof kind["version"] !== "string" || typeof kind["group"] !== "string") {
+    return fail("request.kind must hold group, version and kind");
+  }
+  return { ok: true, request: req as unknown as AdmissionRequest };
+}

@@ -1,0 +1,241 @@
+// An OPTIONAL stand-in for KMM's Module CRD (kmm.sigs.x-k8s.io/v1beta1), for trying kmm-preflight on
+// a cluster without KMM. Rendered to manifests/optional/module-crd/ and never part of the default
+// install: on a cluster with KMM it would replace KMM's own, much larger, CRD.
+//
+// It models the fields of ../module.ts (what preflight reads) with the same required fields and
+// defaults as upstream, and preserves unknown fields on every object KMM extends further
+// (devicePlugin, tolerations, kernelMappings[].inTreeModulesToRemove, build.kanikoParams, ...), so a
+// real KMM Module manifest applies unchanged and keeps all of its fields.
+
+import { GROUP } from "../preflight-validation-ocp.js";
+import {
+  DEFAULT_MODULE_DIR,
+  MODULE_KIND,
+  MODULE_PLURAL,
+  MODULE_VERSION,
+  type Build,
+  type BuildArg,
+  type KernelMapping,
+  type ModprobeSpec,
+  type ModuleLoaderContainerSpec,
+  type ModuleSpec,
+  type Sign,
+  type TLSOptions,
+} from "../module.js";
+import type { LocalObjectReference } from "../meta.js";
+import { CRD_API_VERSION, CRD_KIND, type CustomResourceDefinition, type JSONSchemaProps, type RequiredKeys } from "./types.js";
+
+const PRESERVE = { "x-kubernetes-preserve-unknown-fields": true } as const;
+
+const localObjectReference = (description: string): JSONSchemaProps => ({
+  type: "object",
+  description,
+  "x-kubernetes-map-type": "atomic",
+  properties: {
+    name: { type: "string", default: "", description: "Name of the referent." },
+  } satisfies Record<keyof LocalObjectReference, JSONSchemaProps>,
+});
+
+const tlsOptions = (description: string): JSONSchemaProps => ({
+  type: "object",
+  description,
+  properties: {
+    insecure: { type: "boolean", description: "Use plain HTTP to reach the registry." },
+    insecureSkipTLSVerify: {
+      type: "boolean",
+      description: "Use HTTPS without verifying the registry's certificate.",
+    },
+  } satisfies Record<keyof TLSOptions, JSONSchemaProps>,
+});
+
+const strings = (description: string, minItems?: number): JSONSchemaProps => ({
+  type: "array",
+  description,
+  items: { type: "string" },
+  ...(minItems === undefined ? {} : { minItems }),
+});
+
+const build = (where: string): JSONSchemaProps => ({
+  type: "object",
+  description: `Builds the module image in the cluster ${where}.`,
+  ...PRESERVE,
+  required: ["dockerfileConfigMap"] satisfies (keyof Build)[],
+  properties: {
+    dockerfileConfigMap: localObjectReference("ConfigMap holding the Dockerfile under the key `dockerfile`."),
+    buildArgs: {
+      type: "array",
+      description: "Build arguments passed to the Dockerfile.",
+      items: {
+        type: "object",
+        required: ["name", "value"] satisfies RequiredKeys<BuildArg>[],
+        properties: {
+          name: { type: "string", description: "Name of the build argument." },
+          value: { type: "string", description: "Value of the build argument." },
+        } satisfies Record<keyof BuildArg, JSONSchemaProps>,
+      },
+    },
+    secrets: {
+      type: "array",
+      description: "Secrets made available to the build.",
+      items: localObjectReference("A Secret in the Module's namespace."),
+    },
+    baseImageRegistryTLS: tlsOptions("How to reach the registry of the Dockerfile's base images."),
+  } satisfies Record<keyof Build, JSONSchemaProps>,
+});
+
+const sign = (where: string): JSONSchemaProps => ({
+  type: "object",
+  description: `Signs the kernel modules of the image ${where}.`,
+  ...PRESERVE,
+  required: ["keySecret", "certSecret"] satisfies (keyof Sign)[],
+  properties: {
+    unsignedImage: { type: "string", description: "Image holding the unsigned modules, when there is no build." },
+    unsignedImageRegistryTLS: tlsOptions("How to reach the registry of unsignedImage."),
+    keySecret: localObjectReference("Secret holding the private signing key."),
+    certSecret: localObjectReference("Secret holding the public certificate."),
+    filesToSign: strings("Paths of the modules to sign, each under the modprobe dirName."),
+  } satisfies Record<keyof Sign, JSONSchemaProps>,
+});
+
+const modprobeArgs = (description: string): JSONSchemaProps => ({
+  type: "object",
+  description,
+  properties: {
+    load: strings("Arguments when loading.", 1),
+    unload: strings("Arguments when unloading.", 1),
+  } satisfies Record<keyof NonNullable<ModprobeSpec["args"]>, JSONSchemaProps>,
+});
+
+const modprobe: JSONSchemaProps = {
+  type: "object",
+  description: "How the kernel module is loaded with modprobe.",
+  ...PRESERVE,
+  required: ["moduleName"] satisfies RequiredKeys<ModprobeSpec>[],
+  properties: {
+    moduleName: { type: "string", minLength: 1, description: "Name of the kernel module to load." },
+    dirName: {
+      type: "string",
+      default: DEFAULT_MODULE_DIR,
+      description: `Directory of the image holding lib/modules/<kernel>/. Defaults to ${DEFAULT_MODULE_DIR}.`,
+    },
+    parameters: strings("Parameters passed to the kernel module."),
+    firmwarePath: { type: "string", description: "Directory of the image holding firmware files." },
+    modulesLoadingOrder: strings("Modules to load in this order, the first being moduleName."),
+    args: modprobeArgs("Replaces the default modprobe arguments."),
+    rawArgs: modprobeArgs("Replaces the whole modprobe command line."),
+  } satisfies Record<keyof ModprobeSpec, JSONSchemaProps>,
+};
+
+const kernelMapping: JSONSchemaProps = {
+  type: "object",
+  description: "Image to use for the kernels this entry matches. Set literal or regexp.",
+  ...PRESERVE,
+  properties: {
+    literal: { type: "string", description: "Exact kernel version this entry matches." },
+    regexp: { type: "string", description: "Go RE2 regular expression, unanchored, the kernel version must match." },
+    containerImage: {
+      type: "string",
+      description: "Module image for the matching kernels; may use ${KERNEL_FULL_VERSION} and friends.",
+    },
+    build: build("for the matching kernels"),
+    sign: sign("for the matching kernels"),
+    registryTLS: tlsOptions("How to reach the registry of containerImage."),
+  } satisfies Record<keyof KernelMapping, JSONSchemaProps>,
+};
+
+const container: JSONSchemaProps = {
+  type: "object",
+  description: "The module loader container.",
+  ...PRESERVE,
+  required: ["modprobe", "kernelMappings"] satisfies RequiredKeys<ModuleLoaderContainerSpec>[],
+  properties: {
+    modprobe,
+    kernelMappings: {
+      type: "array",
+      minItems: 1,
+      description: "Kernel versions mapped to images, tried in order; the first match wins.",
+      items: kernelMapping,
+    },
+    containerImage: { type: "string", description: "Default module image for kernelMappings without one." },
+    imagePullPolicy: { type: "string", description: "Pull policy of the module loader image." },
+    build: build("by default"),
+    sign: sign("by default"),
+    registryTLS: tlsOptions("How to reach the registry of containerImage."),
+    version: { type: "string", description: "Version of the kernel module, for ordered upgrades." },
+    inTreeModulesToRemove: strings("In-tree kernel modules to unload before loading this one."),
+  } satisfies Record<keyof ModuleLoaderContainerSpec, JSONSchemaProps>,
+};
+
+const specProperties = {
+  selector: {
+    type: "object",
+    description: "Labels of the nodes the module is loaded on.",
+    additionalProperties: { type: "string" },
+  },
+  imageRepoSecret: localObjectReference("dockerconfigjson Secret in the Module's namespace for pulling and pushing images."),
+  moduleLoader: {
+    type: "object",
+    description: "Loads the kernel module on the selected nodes. Without it, preflight has nothing to validate.",
+    ...PRESERVE,
+    required: ["container"],
+    properties: {
+      container,
+      serviceAccountName: { type: "string", description: "ServiceAccount of the module loader pods." },
+    },
+  },
+} satisfies Record<keyof ModuleSpec, JSONSchemaProps>;
+
+export const moduleCrd: CustomResourceDefinition = {
+  apiVersion: CRD_API_VERSION,
+  kind: CRD_KIND,
+  metadata: {
+    name: `${MODULE_PLURAL}.${GROUP}`,
+    labels: { "app.kubernetes.io/part-of": "kmm-preflight" },
+  },
+  spec: {
+    group: GROUP,
+    names: {
+      kind: MODULE_KIND,
+      listKind: `${MODULE_KIND}List`,
+      plural: MODULE_PLURAL,
+      singular: MODULE_KIND.toLowerCase(),
+    },
+    scope: "Namespaced",
+    versions: [
+      {
+        name: MODULE_VERSION,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            description:
+              "Module describes how KMM loads a kernel module on different kernel versions. This is kmm-preflight's " +
+              "optional stand-in for KMM's own CRD; fields kmm-preflight does not read are kept but not validated.",
+            properties: {
+              apiVersion: {
+                type: "string",
+                description: "Versioned schema of this representation of the object.",
+              },
+              kind: { type: "string", description: "REST resource this object represents." },
+              metadata: { type: "object" },
+              spec: {
+                type: "object",
+                description: "Which nodes get the kernel module, and how.",
+                ...PRESERVE,
+                required: ["selector"] satisfies RequiredKeys<ModuleSpec>[],
+                properties: specProperties,
+              },
+              status: {
+                type: "object",
+                description: "Written by KMM; kept as is.",
+                ...PRESERVE,
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};

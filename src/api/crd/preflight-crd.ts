@@ -1,0 +1,246 @@
+// The PreflightValidationOCP CustomResourceDefinition, written as data next to the types it describes
+// (what controller-gen derives from kubebuilder markers). `npm run manifests` renders it to
+// manifests/crd/preflightvalidationocp.yaml; preflight-crd.test.ts fails when the two differ.
+//
+// The `satisfies Record<keyof …>` clauses make the compiler reject a schema whose properties differ
+// from the TypeScript types in ../preflight-validation-ocp.ts, the source of truth.
+
+import {
+  GROUP,
+  PREFLIGHT_KIND,
+  PREFLIGHT_PLURAL,
+  PREFLIGHT_SHORT_NAMES,
+  PREFLIGHT_SINGULAR,
+  PREFLIGHT_VERSION,
+  VERIFICATION_STAGES,
+  VERIFICATION_STATUSES,
+  type PreflightModuleStatus,
+  type PreflightValidationOCPSpec,
+  type PreflightValidationOCPStatus,
+} from "../preflight-validation-ocp.js";
+import {
+  CRD_API_VERSION,
+  CRD_KIND,
+  type CustomResourceColumnDefinition,
+  type CustomResourceDefinition,
+  type JSONSchemaProps,
+  type RequiredKeys,
+} from "./types.js";
+
+/**
+ * Longest accepted `spec.releaseImage`. A valid reference is at most 455 characters: a 255-character
+ * name (the distribution spec's limit, registry host included), a 128-character tag and a
+ * 71-character sha256 digest with their separators.
+ */
+export const MAX_RELEASE_IMAGE_LENGTH = 512;
+
+/**
+ * Most `status.modules` entries. Clusters run a handful of Modules; the cap keeps the worst-case
+ * object (every entry at its maximum size) well under etcd's 1.5 MiB request limit.
+ */
+export const MAX_STATUS_MODULES = 512;
+
+/** Longest `status.modules[].statusReason`; the controller truncates longer explanations. */
+export const MAX_STATUS_REASON_LENGTH = 1024;
+
+/** Kubernetes limits: namespaces are DNS labels, object names DNS subdomains. */
+const MAX_NAMESPACE_LENGTH = 63;
+const MAX_NAME_LENGTH = 253;
+
+/** Category shared with `kubectl get kmm`. */
+export const PREFLIGHT_CATEGORIES = ["kmm"] as const;
+
+const specProperties = {
+  releaseImage: {
+    type: "string",
+    minLength: 1,
+    maxLength: MAX_RELEASE_IMAGE_LENGTH,
+    description:
+      "OpenShift release image the cluster will be upgraded to, preferably by digest " +
+      "(quay.io/openshift-release-dev/ocp-release@sha256:...). Every Module is validated against the kernel " +
+      "of this release's driver-toolkit image. Immutable: to validate another release, create another " +
+      "PreflightValidationOCP.",
+    "x-kubernetes-validations": [
+      {
+        rule: "self == oldSelf",
+        message:
+          "releaseImage is immutable; create a new PreflightValidationOCP to validate against another release",
+      },
+    ],
+  },
+  pushBuiltImage: {
+    type: "boolean",
+    default: false,
+    description:
+      "Push the images produced by the build and sign stages to the repositories named in each Module. " +
+      "Needed when a Module both builds and signs: the sign stage reads the pushed build output. Defaults to false.",
+  },
+  useRTKernel: {
+    type: "boolean",
+    default: false,
+    description:
+      "Validate against the release's real-time kernel instead of the standard one. Immutable: to validate " +
+      "the other kernel, create another PreflightValidationOCP. Defaults to false.",
+    "x-kubernetes-validations": [
+      {
+        rule: "self == oldSelf",
+        message:
+          "useRTKernel is immutable; create a new PreflightValidationOCP to validate against the other kernel",
+      },
+    ],
+  },
+} satisfies Record<keyof PreflightValidationOCPSpec, JSONSchemaProps>;
+
+const specRequired = ["releaseImage"] satisfies RequiredKeys<PreflightValidationOCPSpec>[];
+
+const moduleStatusProperties = {
+  namespace: {
+    type: "string",
+    minLength: 1,
+    maxLength: MAX_NAMESPACE_LENGTH,
+    description: "Namespace of the Module. With name, identifies this entry.",
+  },
+  name: {
+    type: "string",
+    minLength: 1,
+    maxLength: MAX_NAME_LENGTH,
+    description: "Name of the Module. With namespace, identifies this entry.",
+  },
+  lastTransitionTime: {
+    type: "string",
+    format: "date-time",
+    description:
+      "When verificationStage or verificationStatus last changed (RFC 3339), not merely when the entry was rewritten.",
+  },
+  statusReason: {
+    type: "string",
+    maxLength: MAX_STATUS_REASON_LENGTH,
+    description: "Human-readable explanation of the current stage and status.",
+  },
+  verificationStage: {
+    type: "string",
+    enum: VERIFICATION_STAGES,
+    description:
+      "Stage being executed: image (the Module's image exists and holds the kernel module), " +
+      "build (the Module's build succeeds), sign (the Module's sign succeeds).",
+  },
+  verificationStatus: {
+    type: "string",
+    enum: VERIFICATION_STATUSES,
+    description:
+      'Result of the stage, as a string: "true" (verified), "false" (verification failed), ' +
+      '"error" (the verification itself failed), "unknown" (verification has not started).',
+  },
+} satisfies Record<keyof PreflightModuleStatus, JSONSchemaProps>;
+
+// Every list-map key must be required (or defaulted): the API server rejects the CRD otherwise.
+const moduleStatusRequired = [
+  "namespace",
+  "name",
+  "lastTransitionTime",
+  "verificationStage",
+  "verificationStatus",
+] satisfies RequiredKeys<PreflightModuleStatus>[];
+
+const statusProperties = {
+  modules: {
+    type: "array",
+    maxItems: MAX_STATUS_MODULES,
+    description:
+      "One entry per Module this PreflightValidationOCP validates or has validated, keyed by namespace and name.",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["namespace", "name"],
+    items: {
+      type: "object",
+      required: moduleStatusRequired,
+      properties: moduleStatusProperties,
+    },
+  },
+} satisfies Record<keyof PreflightValidationOCPStatus, JSONSchemaProps>;
+
+// Columns of `kubectl get pfvo`. There is deliberately no per-Module column: the API server prints
+// only the first match of a JSONPath, so `.status.modules[*].verificationStatus` would show the
+// first Module's status as if it were the whole result. A summary needs a status field (e.g.
+// conditions or counters) that the API does not have yet.
+const printerColumns: CustomResourceColumnDefinition[] = [
+  {
+    name: "Release",
+    type: "string",
+    jsonPath: ".spec.releaseImage",
+    description: "Release image whose kernel is validated",
+  },
+  {
+    name: "RT",
+    type: "boolean",
+    jsonPath: ".spec.useRTKernel",
+    description: "Whether the real-time kernel is validated",
+  },
+  {
+    name: "Push",
+    type: "boolean",
+    jsonPath: ".spec.pushBuiltImage",
+    description: "Whether built and signed images are pushed",
+    priority: 1,
+  },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+];
+
+export const preflightCrd: CustomResourceDefinition = {
+  apiVersion: CRD_API_VERSION,
+  kind: CRD_KIND,
+  metadata: {
+    name: `${PREFLIGHT_PLURAL}.${GROUP}`,
+    labels: { "app.kubernetes.io/part-of": "kmm-preflight" },
+  },
+  spec: {
+    group: GROUP,
+    names: {
+      kind: PREFLIGHT_KIND,
+      listKind: `${PREFLIGHT_KIND}List`,
+      plural: PREFLIGHT_PLURAL,
+      singular: PREFLIGHT_SINGULAR,
+      shortNames: [...PREFLIGHT_SHORT_NAMES],
+      categories: [...PREFLIGHT_CATEGORIES],
+    },
+    scope: "Cluster",
+    versions: [
+      {
+        name: PREFLIGHT_VERSION,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: printerColumns,
+        schema: {
+          openAPIV3Schema: {
+            type: "object",
+            description:
+              "PreflightValidationOCP checks, before an OpenShift upgrade, that every KMM Module in the cluster " +
+              "will load on the kernel of the target release. Create one per release (and kernel flavour); " +
+              "delete it once every Module is validated.",
+            required: ["spec"],
+            properties: {
+              apiVersion: {
+                type: "string",
+                description: "Versioned schema of this representation of the object.",
+              },
+              kind: { type: "string", description: "REST resource this object represents." },
+              metadata: { type: "object" },
+              spec: {
+                type: "object",
+                description: "What to validate against. Checked by the kmm-preflight admission webhook as well.",
+                required: specRequired,
+                properties: specProperties,
+              },
+              status: {
+                type: "object",
+                description:
+                  "Progress of the validation, written by kmm-preflight through the status subresource. Read-only.",
+                properties: statusProperties,
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};

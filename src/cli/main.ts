@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import { readFile } from "node:fs/promises";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { ensureCertificates } from "../certs/cert-files.js";
+import { createLogger } from "../log/logger.js";
+import { parseServeConfig, serveUsage } from "../server/config.js";
+import { startServer } from "../server/serve.js";
+import { injectCaBundle } from "./inject-ca.js";
+import { renderResults, validateDocuments } from "./validate.js";
+
+const USAGE = `Usage: kmm-preflight <command> [flags]
+
+Commands:
+  serve                         run the admission webhook server (HTTPS); see: kmm-preflight serve --help
+  validate -f <file>|-          default and validate PreflightValidationOCP YAML offline, as the webhooks would
+  certs [--dir certs]           generate a development CA and serving certificate (ca.crt, tls.crt, tls.key)
+        [--service-name N] [--namespace NS]
+  inject-ca --ca <ca.crt> [-f <file>|-]
+                                set caBundle on the webhook configurations of a YAML stream
+                                (kubectl kustomize manifests/ | kmm-preflight inject-ca --ca certs/ca.crt | kubectl apply -f -)
+`;
+
+/** Exit codes: 0 success, 1 something was denied, 2 the command could not do its work (usage, I/O). */
+class UsageError extends Error {}
+
+async function readInput(path: string): Promise<string> {
+  if (path !== "-") return readFile(path, "utf8");
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function args(argv: string[], options: NonNullable<ParseArgsConfig["options"]>) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function validate(argv: string[]): Promise<number> {
+  const v = args(argv, { filename: { type: "string", short: "f", multiple: true } });
+  const files = (v.filename as string[] | undefined) ?? [];
+  if (files.length === 0) throw new UsageError("validate needs -f <file> (or -f - for standard input)");
+  const results = [];
+  for (const f of files) results.push(...validateDocuments(await readInput(f), f === "-" ? "<stdin>" : f));
+  const r = renderResults(results);
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.exitCode;
+}
+
+async function certs(argv: string[]): Promise<number> {
+  const v = args(argv, { dir: { type: "string", default: "certs" }, "service-name": { type: "string", default: "kmm-preflight" }, namespace: { type: "string", default: "kmm-preflight" } });
+  const r = await ensureCertificates(String(v.dir), { serviceName: String(v["service-name"]), namespace: String(v.namespace) });
+  process.stdout.write(`${r.generated ? "generated" : "kept"} certificates in ${String(v.dir)}${r.reason ? `: ${r.reason}` : ""}\n`);
+  return 0;
+}
+
+async function injectCa(argv: string[]): Promise<number> {
+  const v = args(argv, { ca: { type: "string" }, filename: { type: "string", short: "f", default: "-" } });
+  if (!v.ca) throw new UsageError("inject-ca needs --ca <file holding the CA certificate>");
+  const r = injectCaBundle(await readInput(String(v.filename)), await readFile(String(v.ca), "utf8"));
+  if (r.injected === 0) process.stderr.write("warning: the input holds no webhook configuration; nothing was injected\n");
+  process.stdout.write(r.yaml);
+  return 0;
+}
+
+async function serve(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${serveUsage()}\n`);
+    return 0;
+  }
+  const parsed = parseServeConfig(argv, process.env);
+  if (!parsed.ok) throw new UsageError(parsed.errors.join("\n"));
+  const log = createLogger({ level: parsed.config.logLevel });
+  const server = await startServer(parsed.config, { log });
+  const done = new Promise<number>((resolve) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => void server.shutdown(signal).then(() => resolve(0)));
+    }
+  });
+  const code = await done;
+  // Let the last log lines reach stdout before exiting.
+  await new Promise<void>((resolve) => {
+    log.on("finish", resolve);
+    log.end();
+  });
+  return code;
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, certs, "inject-ca": injectCa };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command "${command}"`);
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof UsageError) process.stderr.write(`\n${USAGE}`);
+    process.exit(2);
+  },
+);

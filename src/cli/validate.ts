@@ -1,0 +1,97 @@
+import { parseAllDocuments, stringify } from "yaml";
+import { formatFieldError, formatInvalid, type FieldError } from "../admission/field-error.js";
+import { PREFLIGHT_GVK } from "../admission/preflight-routes.js";
+import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
+import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type PreflightValidationOCP } from "../api/index.js";
+
+// `kmm-preflight validate`: the admission chain (defaulting, then validation) over YAML documents,
+// without a cluster. Pure: text in, results out; main.ts does the I/O.
+
+export type DocumentResult =
+  | { readonly kind: "admitted"; readonly source: string; readonly object: unknown; readonly warnings: readonly string[] }
+  | { readonly kind: "denied"; readonly source: string; readonly message: string; readonly errors: readonly string[]; readonly warnings: readonly string[] }
+  | { readonly kind: "unparsable"; readonly source: string; readonly message: string }
+  | { readonly kind: "passed-through"; readonly source: string; readonly object: unknown; readonly note: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function admit(raw: Record<string, unknown>, source: string): DocumentResult {
+  const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
+  if (raw["apiVersion"] !== PREFLIGHT_API_VERSION) {
+    const errors: FieldError[] = [{ type: "NotSupported", field: "apiVersion", badValue: raw["apiVersion"], detail: `supported values: "${PREFLIGHT_API_VERSION}"` }];
+    return { kind: "denied", source, message: formatInvalid(`${PREFLIGHT_KIND}.${GROUP}`, name, errors), errors: errors.map(formatFieldError), warnings: [] };
+  }
+  const defaulted = preflightDefaulter(raw as unknown as PreflightValidationOCP);
+  const verdict = preflightValidator().validateCreate(defaulted);
+  if (verdict.errors.length) {
+    return {
+      kind: "denied",
+      source,
+      message: formatInvalid(`${PREFLIGHT_GVK.kind}.${PREFLIGHT_GVK.group}`, name, verdict.errors),
+      errors: verdict.errors.map(formatFieldError),
+      warnings: verdict.warnings,
+    };
+  }
+  return { kind: "admitted", source, object: defaulted, warnings: verdict.warnings };
+}
+
+/** Every document of a YAML stream, in order; `sourceName` names the file in messages. */
+export function validateDocuments(text: string, sourceName: string): DocumentResult[] {
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [docs];
+  const results: DocumentResult[] = [];
+  list.forEach((doc, i) => {
+    const source = `${sourceName} (document ${i + 1})`;
+    if (doc.errors.length) {
+      results.push({ kind: "unparsable", source, message: doc.errors.map((e) => e.message).join("; ") });
+      return;
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return; // an empty document between `---` separators
+    if (!isObject(value)) {
+      results.push({ kind: "unparsable", source, message: "document is not a Kubernetes object (a YAML mapping)" });
+      return;
+    }
+    if (value["kind"] !== PREFLIGHT_KIND) {
+      const what = `${String(value["kind"] ?? "(no kind)")} ${JSON.stringify(String((value["metadata"] as { name?: unknown } | undefined)?.name ?? ""))}`;
+      results.push({ kind: "passed-through", source, object: value, note: `${what} is not a ${PREFLIGHT_KIND}; passed through unchanged` });
+      return;
+    }
+    results.push(admit(value, source));
+  });
+  return results;
+}
+
+export interface Rendered {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** 0: all admitted; 1: something denied or unreadable. */
+  readonly exitCode: 0 | 1;
+}
+
+/** kubectl's conventions: objects as YAML on stdout, `Warning:` and errors on stderr. */
+export function renderResults(results: readonly DocumentResult[]): Rendered {
+  const out: string[] = [];
+  const err: string[] = [];
+  for (const r of results) {
+    switch (r.kind) {
+      case "admitted":
+        out.push(stringify(r.object));
+        for (const w of r.warnings) err.push(`Warning: ${r.source}: ${w}`);
+        break;
+      case "passed-through":
+        out.push(stringify(r.object));
+        err.push(`note: ${r.source}: ${r.note}`);
+        break;
+      case "denied":
+        for (const w of r.warnings) err.push(`Warning: ${r.source}: ${w}`);
+        err.push(`error: ${r.source}: ${r.message.split(" is invalid: ")[0]} is invalid:`, ...r.errors.map((e) => `* ${e}`));
+        break;
+      case "unparsable":
+        err.push(`error: ${r.source}: ${r.message}`);
+        break;
+    }
+  }
+  const failed = results.some((r) => r.kind === "denied" || r.kind === "unparsable");
+  return { stdout: out.join("---\n"), stderr: err.length ? `${err.join("\n")}\n` : "", exitCode: failed ? 1 : 0 };
+}

@@ -1,0 +1,107 @@
+import { parseArgs } from "node:util";
+import { DEFAULT_BODY_LIMIT_BYTES } from "../admission/http.js";
+import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
+
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly certDir: string;
+  /** Generate a development CA and serving certificate into certDir when it holds none. */
+  readonly generateCerts: boolean;
+  readonly serviceName: string;
+  readonly namespace: string;
+  readonly certPollSeconds: number;
+  readonly logLevel: LogLevel;
+  /** Path of a kubeconfig; undefined: $KUBECONFIG, in-cluster, then ~/.kube/config. */
+  readonly kubeconfig?: string;
+  /** Run admission only even where a cluster is configured. */
+  readonly noCluster: boolean;
+  readonly bodyLimitBytes: number;
+  /** Keep serving this long after SIGTERM so endpoints stop routing here before the listener closes. */
+  readonly shutdownDelaySeconds: number;
+  /** In-flight requests get this long to finish; must stay below the pod's terminationGracePeriodSeconds. */
+  readonly shutdownTimeoutSeconds: number;
+}
+
+type Kind = "string" | "boolean" | "port" | "seconds" | "bytes" | "level";
+
+interface Setting {
+  readonly key: keyof ServeConfig;
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: Kind;
+  readonly default: string | undefined;
+  readonly help: string;
+}
+
+/** Every setting, its flag, environment variable and default; the README table and `--help` come from here. */
+export const SERVE_SETTINGS: readonly Setting[] = [
+  { key: "port", flag: "port", env: "PORT", kind: "port", default: "8443", help: "HTTPS port for the webhooks, /healthz and /readyz" },
+  { key: "host", flag: "host", env: "HOST", kind: "string", default: "0.0.0.0", help: "address to listen on" },
+  { key: "certDir", flag: "cert-dir", env: "CERT_DIR", kind: "string", default: "certs", help: "directory holding tls.crt, tls.key (and ca.crt); a mounted kubernetes.io/tls Secret works as is" },
+  { key: "generateCerts", flag: "generate-certs", env: "GENERATE_CERTS", kind: "boolean", default: "true", help: "generate a development CA and serving certificate into the cert dir when it holds none" },
+  { key: "serviceName", flag: "service-name", env: "SERVICE_NAME", kind: "string", default: "kmm-preflight", help: "Service name the generated certificate is valid for" },
+  { key: "namespace", flag: "namespace", env: "POD_NAMESPACE", kind: "string", default: "kmm-preflight", help: "namespace of that Service" },
+  { key: "certPollSeconds", flag: "cert-poll-seconds", env: "CERT_POLL_SECONDS", kind: "seconds", default: "10", help: "how often rotated certificate files are looked for (changes are also watched)" },
+  { key: "logLevel", flag: "log-level", env: "LOG_LEVEL", kind: "level", default: "info", help: `one of ${LOG_LEVELS.join(", ")}` },
+  { key: "kubeconfig", flag: "kubeconfig", env: "KUBECONFIG", kind: "string", default: undefined, help: "kubeconfig file; without it: in-cluster config, then ~/.kube/config" },
+  { key: "noCluster", flag: "no-cluster", env: "NO_CLUSTER", kind: "boolean", default: "false", help: "admission only, even where a cluster is configured" },
+  { key: "bodyLimitBytes", flag: "body-limit-bytes", env: "BODY_LIMIT_BYTES", kind: "bytes", default: String(DEFAULT_BODY_LIMIT_BYTES), help: "largest AdmissionReview body accepted" },
+  { key: "shutdownDelaySeconds", flag: "shutdown-delay-seconds", env: "SHUTDOWN_DELAY_SECONDS", kind: "seconds", default: "0", help: "keep serving this long after SIGTERM (set 5 in a cluster)" },
+  { key: "shutdownTimeoutSeconds", flag: "shutdown-timeout-seconds", env: "SHUTDOWN_TIMEOUT_SECONDS", kind: "seconds", default: "20", help: "time in-flight requests get to finish after the listener closes" },
+];
+
+function convert(s: Setting, raw: string): { value: unknown } | { error: string } {
+  const where = `--${s.flag} (${s.env})`;
+  switch (s.kind) {
+    case "string":
+      return { value: raw };
+    case "boolean":
+      if (["true", "1", "yes"].includes(raw.toLowerCase())) return { value: true };
+      if (["false", "0", "no"].includes(raw.toLowerCase())) return { value: false };
+      return { error: `${where}: "${raw}" is not a boolean; use true or false` };
+    case "level":
+      return LOG_LEVELS.includes(raw as LogLevel) ? { value: raw } : { error: `${where}: "${raw}" is not a log level; use one of ${LOG_LEVELS.join(", ")}` };
+    case "port": {
+      const n = Number(raw);
+      return Number.isInteger(n) && n >= 0 && n <= 65535 ? { value: n } : { error: `${where}: "${raw}" is not a port number (0-65535)` };
+    }
+    case "seconds":
+    case "bytes": {
+      const n = Number(raw);
+      return Number.isFinite(n) && n >= 0 && raw.trim() !== "" ? { value: n } : { error: `${where}: "${raw}" must be a non-negative number` };
+    }
+  }
+}
+
+export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; errors: string[] };
+
+/** Flags win over environment variables, which win over defaults. Pure: argv and env are passed in. */
+export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ConfigResult {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(SERVE_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
+      allowPositionals: false,
+      strict: true,
+    }).values;
+  } catch (err) {
+    return { ok: false, errors: [err instanceof Error ? err.message : String(err)] };
+  }
+  const errors: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const s of SERVE_SETTINGS) {
+    const raw = (flags[s.flag] as string | undefined) ?? env[s.env] ?? s.default;
+    if (raw === undefined) continue;
+    const r = convert(s, raw);
+    if ("error" in r) errors.push(r.error);
+    else config[s.key] = r.value;
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, config: config as unknown as ServeConfig };
+}
+
+export function serveUsage(): string {
+  const rows = SERVE_SETTINGS.map((s) => `  --${s.flag.padEnd(26)} ${s.env.padEnd(26)} ${(s.default ?? "").padEnd(10)} ${s.help}`);
+  return ["Usage: kmm-preflight serve [flags]", "", `  ${"flag".padEnd(28)} ${"environment".padEnd(26)} ${"default".padEnd(10)} meaning`, ...rows].join("\n");
+}

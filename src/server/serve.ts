@@ -1,0 +1,109 @@
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { preflightRoutes } from "../admission/preflight-routes.js";
+import type { PreflightLister } from "../admission/preflight-webhook.js";
+import { ensureCertificates } from "../certs/cert-files.js";
+import { CertificateReloader } from "../certs/reloader.js";
+import { loadClusterConfig } from "../kube/cluster-config.js";
+import { startPreflightCache } from "../kube/preflight-cache.js";
+import type { Logger } from "../log/logger.js";
+import { createApp } from "./app.js";
+import type { ServeConfig } from "./config.js";
+
+// The admission server's lifecycle: certificates, optional cluster cache, HTTPS listener, drain on shutdown.
+
+const TLS_MIN_VERSION = "TLSv1.2";
+
+export interface RunningServer {
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), releases everything. Idempotent. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export interface ServeDeps {
+  readonly log: Logger;
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default os.homedir() */
+  readonly homeDir?: string;
+}
+
+async function startCluster(config: ServeConfig, deps: ServeDeps, log: Logger) {
+  const kc = config.noCluster ? undefined : loadClusterConfig({ kubeconfig: config.kubeconfig, env: deps.env ?? process.env, homeDir: deps.homeDir });
+  if (!kc) {
+    log.info("no cluster configured: serving admission only; warnings that need the cluster's objects are skipped", {
+      reason: config.noCluster ? "--no-cluster" : "no kubeconfig, in-cluster service account or ~/.kube/config",
+    });
+    return undefined;
+  }
+  log.info("cluster configured", { server: kc.getCurrentCluster()?.server });
+  return startPreflightCache(kc, deps.log);
+}
+
+export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
+  const log = deps.log.child({ component: "server" });
+
+  if (config.generateCerts) {
+    const r = await ensureCertificates(config.certDir, { serviceName: config.serviceName, namespace: config.namespace }, deps.log);
+    if (r.generated) log.info("generated a development CA and serving certificate", { dir: config.certDir, reason: r.reason });
+  }
+  let server: https.Server | undefined;
+  const reloader = new CertificateReloader({
+    dir: config.certDir,
+    log: deps.log.child({ component: "certs" }),
+    pollIntervalMs: config.certPollSeconds * 1000,
+    onReload: (c) => server?.setSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION }),
+  });
+  const certs = await reloader.start();
+
+  const cache = await startCluster(config, deps, log);
+  const lister: PreflightLister | undefined = cache && { list: () => cache.list() };
+
+  let draining = false;
+  const app = createApp({
+    routes: preflightRoutes(lister),
+    log: deps.log,
+    bodyLimitBytes: config.bodyLimitBytes,
+    draining: () => draining,
+    readiness: [
+      { name: "shutdown", check: () => (draining ? "shutting down" : undefined) },
+      { name: "certificates", check: () => (reloader.current.notAfter.getTime() < Date.now() ? `serving certificate expired at ${reloader.current.notAfter.toISOString()}` : undefined) },
+    ],
+  });
+
+  server = https.createServer({ cert: certs.cert, key: certs.key, minVersion: TLS_MIN_VERSION }, app);
+  // A slow client cannot hold a socket open forever; the API server's webhook timeout is at most 30 s anyway.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const listening = server;
+  await new Promise<void>((resolve, reject) => {
+    listening.once("error", reject);
+    listening.listen(config.port, config.host, () => {
+      listening.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (listening.address() as AddressInfo).port;
+  log.info("serving admission webhooks over HTTPS", { host: config.host, port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
+
+  let stopped: Promise<void> | undefined;
+  const shutdown = (reason: string) =>
+    (stopped ??= (async () => {
+      draining = true;
+      log.info("shutting down", { reason, delaySeconds: config.shutdownDelaySeconds, timeoutSeconds: config.shutdownTimeoutSeconds });
+      if (config.shutdownDelaySeconds > 0) await sleep(config.shutdownDelaySeconds * 1000);
+      const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
+      listening.closeIdleConnections();
+      const force = setTimeout(() => {
+        log.warn("in-flight requests did not finish in time; closing their connections", { timeoutSeconds: config.shutdownTimeoutSeconds });
+        listening.closeAllConnections();
+      }, config.shutdownTimeoutSeconds * 1000);
+      await closed;
+      clearTimeout(force);
+      reloader.stop();
+      await cache?.stop();
+      log.info("stopped");
+    })());
+  return { port, shutdown };
+}
