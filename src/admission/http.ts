@@ -85,7 +85,8 @@ export function admissionRouter(opts: AdmissionHttpOptions): express.Router {
           duration: durationSeconds,
         });
         opts.onAdmission?.({ webhook: route.webhook, operation: r?.operation ?? "", decision: outcome.decision, durationSeconds });
-        res.status(decoded.ok ? 200 : 400).json(review(outcome.response));
+        // A request we could not understand is an HTTP 400; a decision (even a 500 from our own bug) travels in an HTTP 200 review.
+        res.status(outcome.response.status?.code === 400 ? 400 : 200).json(review(outcome.response));
       },
     );
   }

@@ -213,7 +213,14 @@ function dnsNamesOf(x509: X509Certificate): string[] {
 
 /** Follows symlinks (a mounted Secret's files are links into `..data`): a dangling link counts as missing. */
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, ifNotFound(false));
+  try {
+    await stat(file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return false;
+    throw new CertificateError("Invalid", [file], `cannot access ${file}: ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 async function readText(file: string): Promise<string> {
@@ -243,13 +250,6 @@ async function readOptional(file: string): Promise<string | undefined> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new CertificateError("Invalid", [file], `cannot read ${file}: ${errorMessage(err)}`, { cause: err });
   }
-}
-
-function ifNotFound<T>(value: T): (err: unknown) => T {
-  return (err) => {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return value;
-    throw err;
-  };
 }
 
 /** Writes beside the target and renames over it, so readers see the old file or the new one, never a prefix. */

@@ -24,6 +24,8 @@ export function injectCaBundle(yamlText: string, caPem: string): { yaml: string;
         injected++;
       });
     }
+    // Documents after the first remember their `---`; the join below writes the separators.
+    if (doc.directives) doc.directives.docStart = null;
     out.push(doc.toString());
   }
   return { yaml: out.join("---\n"), injected };

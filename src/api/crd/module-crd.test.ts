@@ -1,0 +1,74 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULT_MODULE_DIR, MODULE_KIND, MODULE_PLURAL, MODULE_VERSION } from "../module.js";
+import { GROUP } from "../preflight-validation-ocp.js";
+import type { JSONSchemaProps } from "./types.js";
+import * as sut from "./module-crd.js";
+
+const version = sut.moduleCrd.spec.versions[0]!;
+const root = version.schema.openAPIV3Schema;
+
+/** The schema node at a dotted path; `[]` steps into array items. */
+function at(path: string): JSONSchemaProps {
+  let node = root;
+  for (const step of path.split(".")) {
+    const items = step.endsWith("[]");
+    const name = items ? step.slice(0, -2) : step;
+    const next = node.properties?.[name];
+    assert.ok(next, `${path}: no ${name}`);
+    node = items ? next.items! : next;
+  }
+  return node;
+}
+
+describe("moduleCrd", () => {
+  it("is KMM's namespaced Module v1beta1", () => {
+    assert.equal(sut.moduleCrd.metadata.name, `${MODULE_PLURAL}.${GROUP}`);
+    assert.equal(sut.moduleCrd.spec.names.kind, MODULE_KIND);
+    assert.equal(sut.moduleCrd.spec.scope, "Namespaced");
+    assert.deepEqual(
+      sut.moduleCrd.spec.versions.map((v) => [v.name, v.served, v.storage]),
+      [[MODULE_VERSION, true, true]],
+    );
+  });
+
+  describe("given the fields preflight reads", () => {
+    it("requires selector, a map of strings", () => {
+      assert.deepEqual(at("spec").required, ["selector"]);
+      assert.deepEqual(at("spec.selector").additionalProperties, { type: "string" });
+    });
+
+    it("requires modprobe.moduleName and at least one kernel mapping", () => {
+      assert.deepEqual(at("spec.moduleLoader.container.modprobe").required, ["moduleName"]);
+      assert.equal(at("spec.moduleLoader.container.kernelMappings").minItems, 1);
+    });
+
+    it("defaults dirName like KMM", () => {
+      assert.equal(at("spec.moduleLoader.container.modprobe.dirName").default, DEFAULT_MODULE_DIR);
+    });
+
+    it("models every kernel mapping field", () => {
+      assert.deepEqual(
+        Object.keys(at("spec.moduleLoader.container.kernelMappings[]").properties!).sort(),
+        ["build", "containerImage", "literal", "regexp", "registryTLS", "sign"],
+      );
+    });
+  });
+
+  describe("given fields KMM has and preflight does not model", () => {
+    for (const path of [
+      "spec",
+      "spec.moduleLoader",
+      "spec.moduleLoader.container",
+      "spec.moduleLoader.container.modprobe",
+      "spec.moduleLoader.container.kernelMappings[]",
+      "spec.moduleLoader.container.build",
+      "spec.moduleLoader.container.sign",
+      "status",
+    ]) {
+      it(`preserves unknown fields in ${path}`, () => {
+        assert.equal(at(path)["x-kubernetes-preserve-unknown-fields"], true);
+      });
+    }
+  });
+});

@@ -1,0 +1,189 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { REPO_ROOT, renderManifests } from "../../../scripts/generate-manifests.js";
+import {
+  GROUP,
+  PREFLIGHT_KIND,
+  PREFLIGHT_PLURAL,
+  PREFLIGHT_SHORT_NAMES,
+  PREFLIGHT_SINGULAR,
+  PREFLIGHT_SPEC_FIELDS,
+  PREFLIGHT_VERSION,
+  VERIFICATION_STAGES,
+  VERIFICATION_STATUSES,
+  type PreflightModuleStatus,
+  type PreflightValidationOCPSpec,
+} from "../preflight-validation-ocp.js";
+import type { JSONSchemaProps, RequiredKeys } from "./types.js";
+import * as sut from "./preflight-crd.js";
+
+// Compile-time: PREFLIGHT_SPEC_FIELDS lists exactly the keys of the spec type, so the runtime checks
+// below compare the schema with the type itself.
+type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const specFieldsAreTheSpecKeys: Equal<(typeof PREFLIGHT_SPEC_FIELDS)[number], keyof PreflightValidationOCPSpec> = true;
+const requiredSpecKeys: Equal<RequiredKeys<PreflightValidationOCPSpec>, "releaseImage"> = true;
+const requiredStatusKeys: Equal<
+  RequiredKeys<PreflightModuleStatus>,
+  "namespace" | "name" | "lastTransitionTime" | "verificationStage" | "verificationStatus"
+> = true;
+
+const version = sut.preflightCrd.spec.versions[0]!;
+const root = version.schema.openAPIV3Schema;
+const spec = root.properties!["spec"]!;
+const modules = root.properties!["status"]!.properties!["modules"]!;
+const moduleItem = modules.items!;
+
+/** Calls visit on every schema node below `schema`, with its dotted path. */
+function walk(schema: JSONSchemaProps, path: string, visit: (s: JSONSchemaProps, path: string) => void): void {
+  visit(schema, path);
+  for (const [name, child] of Object.entries(schema.properties ?? {})) walk(child, `${path}.${name}`, visit);
+  if (schema.items) walk(schema.items, `${path}[]`, visit);
+  if (schema.additionalProperties) walk(schema.additionalProperties, `${path}{}`, visit);
+}
+
+describe("manifests/ generated from src/api/crd", () => {
+  for (const [path, expected] of Object.entries(renderManifests())) {
+    it(`${path} is up to date`, async () => {
+      const committed = await readFile(join(REPO_ROOT, path), "utf8").catch(() => "(missing)");
+      assert.equal(committed, expected, `${path} is stale: run \`npm run manifests\` and commit the result`);
+    });
+  }
+
+  it("reads back, with YAML 1.1 rules as kubectl uses, as the very same CRD object", async () => {
+    const text = await readFile(join(REPO_ROOT, "manifests/crd/preflightvalidationocp.yaml"), "utf8");
+    assert.deepEqual(parse(text, { version: "1.1" }), sut.preflightCrd);
+  });
+});
+
+describe("preflightCrd", () => {
+  it("type-level checks hold", () => {
+    assert.ok(specFieldsAreTheSpecKeys && requiredSpecKeys && requiredStatusKeys);
+  });
+
+  describe("names", () => {
+    it("use the API constants", () => {
+      assert.equal(sut.preflightCrd.metadata.name, `${PREFLIGHT_PLURAL}.${GROUP}`);
+      assert.equal(sut.preflightCrd.spec.group, GROUP);
+      assert.deepEqual(sut.preflightCrd.spec.names, {
+        kind: PREFLIGHT_KIND,
+        listKind: `${PREFLIGHT_KIND}List`,
+        plural: PREFLIGHT_PLURAL,
+        singular: PREFLIGHT_SINGULAR,
+        shortNames: [...PREFLIGHT_SHORT_NAMES],
+        categories: ["kmm"],
+      });
+      assert.equal(sut.preflightCrd.spec.scope, "Cluster");
+    });
+
+    it("serves and stores exactly one version, with a status subresource", () => {
+      assert.deepEqual(
+        sut.preflightCrd.spec.versions.map((v) => [v.name, v.served, v.storage]),
+        [[PREFLIGHT_VERSION, true, true]],
+      );
+      assert.deepEqual(version.subresources, { status: {} });
+    });
+  });
+
+  describe("spec schema", () => {
+    it("has exactly the fields of PreflightValidationOCPSpec", () => {
+      assert.deepEqual(Object.keys(spec.properties!).sort(), [...PREFLIGHT_SPEC_FIELDS].sort());
+    });
+
+    it("requires spec and spec.releaseImage, a bounded non-empty string", () => {
+      assert.deepEqual(root.required, ["spec"]);
+      assert.deepEqual(spec.required, ["releaseImage"]);
+      const releaseImage = spec.properties!["releaseImage"]!;
+      assert.equal(releaseImage.type, "string");
+      assert.equal(releaseImage.minLength, 1);
+      assert.equal(releaseImage.maxLength, sut.MAX_RELEASE_IMAGE_LENGTH);
+    });
+
+    it("defaults both booleans to false", () => {
+      for (const name of ["pushBuiltImage", "useRTKernel"]) {
+        assert.deepEqual(
+          [spec.properties![name]!.type, spec.properties![name]!.default],
+          ["boolean", false],
+          `spec.${name}`,
+        );
+      }
+    });
+
+    it("makes releaseImage and useRTKernel immutable with CEL transition rules, and nothing else", () => {
+      const immutable = Object.entries(spec.properties!)
+        .filter(([, s]) => s["x-kubernetes-validations"]?.some((r) => r.rule === "self == oldSelf"))
+        .map(([name]) => name);
+      assert.deepEqual(immutable.sort(), ["releaseImage", "useRTKernel"]);
+      for (const name of immutable) {
+        const [rule] = spec.properties![name]!["x-kubernetes-validations"]!;
+        assert.match(rule!.message ?? "", /create a new PreflightValidationOCP/, `spec.${name}: message`);
+      }
+    });
+  });
+
+  describe("status schema", () => {
+    it("has exactly the fields of PreflightModuleStatus in modules[]", () => {
+      assert.deepEqual(
+        Object.keys(moduleItem.properties!).sort(),
+        ["lastTransitionTime", "name", "namespace", "statusReason", "verificationStage", "verificationStatus"],
+      );
+    });
+
+    it("uses the TypeScript enums, as strings", () => {
+      assert.deepEqual(moduleItem.properties!["verificationStage"]!.enum, [...VERIFICATION_STAGES]);
+      assert.deepEqual(moduleItem.properties!["verificationStatus"]!.enum, [...VERIFICATION_STATUSES]);
+      assert.ok(moduleItem.properties!["verificationStatus"]!.enum!.every((v) => typeof v === "string"));
+    });
+
+    it("is a list-map keyed by namespace and name, whose keys are required", () => {
+      assert.equal(modules["x-kubernetes-list-type"], "map");
+      assert.deepEqual(modules["x-kubernetes-list-map-keys"], ["namespace", "name"]);
+      for (const key of modules["x-kubernetes-list-map-keys"]!) {
+        assert.ok(moduleItem.required!.includes(key), `list-map key ${key} must be required`);
+      }
+    });
+
+    it("bounds the list and its strings", () => {
+      assert.equal(modules.maxItems, sut.MAX_STATUS_MODULES);
+      assert.equal(moduleItem.properties!["statusReason"]!.maxLength, sut.MAX_STATUS_REASON_LENGTH);
+      assert.equal(moduleItem.properties!["lastTransitionTime"]!.format, "date-time");
+    });
+  });
+
+  describe("schema as a whole", () => {
+    it("is structural: every node has a type", () => {
+      walk(root, "", (s, path) => assert.ok(s.type, `${path || "<root>"}: missing type`));
+    });
+
+    it("describes every field for `kubectl explain`", () => {
+      walk(root, "", (s, path) => {
+        if (path === ".metadata" || path.endsWith("[]")) return;
+        assert.ok(s.description && s.description.length > 0, `${path || "<root>"}: missing description`);
+      });
+    });
+  });
+
+  describe("printer columns", () => {
+    it("show release, RT, push (wide only) and age", () => {
+      assert.deepEqual(
+        version.additionalPrinterColumns!.map((c) => [c.name, c.jsonPath, c.priority ?? 0]),
+        [
+          ["Release", ".spec.releaseImage", 0],
+          ["RT", ".spec.useRTKernel", 0],
+          ["Push", ".spec.pushBuiltImage", 1],
+          ["Age", ".metadata.creationTimestamp", 0],
+        ],
+      );
+    });
+
+    it("point only at fields the schema has", () => {
+      for (const { jsonPath } of version.additionalPrinterColumns!) {
+        const [top, field] = jsonPath.slice(1).split(".");
+        if (top === "metadata") continue;
+        assert.ok(root.properties![top!]?.properties?.[field!], `${jsonPath} is not in the schema`);
+      }
+    });
+  });
+});

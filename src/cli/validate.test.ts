@@ -1,0 +1,58 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import * as sut from "./validate.js";
+
+const DIGEST_IMAGE = "quay.io/openshift-release-dev/ocp-release@sha256:22e149142517dfccb47be828f012659b1ccf71d26620e6f62468c264a7ce7863";
+const pfvo = (name: string, spec: string) => `apiVersion: kmm.sigs.x-k8s.io/v1beta2\nkind: PreflightValidationOCP\nmetadata:\n  name: ${name}\nspec:\n${spec}\n`;
+
+describe("validateDocuments()", () => {
+  describe("given a valid object", () => {
+    it("admits it with its defaults filled in", () => {
+      const [r] = sut.validateDocuments(pfvo("ok", `  releaseImage: ${DIGEST_IMAGE}`), "f.yaml");
+      assert.equal(r?.kind, "admitted");
+      assert.deepEqual((r as { object: { spec: unknown } }).object.spec, { releaseImage: DIGEST_IMAGE, pushBuiltImage: false, useRTKernel: false });
+    });
+  });
+
+  describe("given several documents", () => {
+    it("answers each one, in order, naming the document", () => {
+      const text = [pfvo("a", `  releaseImage: ${DIGEST_IMAGE}`), pfvo("b", "  pushBuiltImage: true"), "", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"].join("---\n");
+      const results = sut.validateDocuments(text, "f.yaml");
+      assert.deepEqual(results.map((r) => r.kind), ["admitted", "denied", "passed-through"]);
+      assert.equal(results[1]!.source, "f.yaml (document 2)");
+    });
+  });
+
+  describe("given the wrong apiVersion", () => {
+    it("denies it, naming the served version", () => {
+      const [r] = sut.validateDocuments(pfvo("x", `  releaseImage: ${DIGEST_IMAGE}`).replace("v1beta2", "v1beta1"), "f.yaml");
+      assert.equal(r?.kind, "denied");
+      assert.match((r as { errors: string[] }).errors[0]!, /^apiVersion: Unsupported value: "kmm\.sigs\.x-k8s\.io\/v1beta1"/);
+    });
+  });
+
+  describe("given broken YAML", () => {
+    it("reports the document as unparsable", () => {
+      const [r] = sut.validateDocuments("kind: [unclosed", "f.yaml");
+      assert.equal(r?.kind, "unparsable");
+    });
+  });
+});
+
+describe("renderResults()", () => {
+  it("prints admitted objects as YAML on stdout, warnings and errors kubectl-style on stderr, and exits 1 on a denial", () => {
+    const results = sut.validateDocuments([pfvo("a", "  releaseImage: quay.io/ocp/release:4.16"), pfvo("b", "  releaseImage: ''\n  relaseImage: x")].join("---\n"), "f.yaml");
+    const r = sut.renderResults(results);
+    assert.equal(r.exitCode, 1);
+    assert.equal(parse(r.stdout).metadata.name, "a");
+    assert.match(r.stderr, /^Warning: f\.yaml \(document 1\): spec\.releaseImage: references the tag "4\.16"/m);
+    assert.match(r.stderr, /^error: f\.yaml \(document 2\): PreflightValidationOCP\.kmm\.sigs\.x-k8s\.io "b" is invalid:$/m);
+    assert.match(r.stderr, /^\* spec\.releaseImage: Required value/m);
+    assert.match(r.stderr, /^\* spec\.relaseImage: Forbidden: unknown field; did you mean "releaseImage"\?/m);
+  });
+
+  it("exits 0 when everything is admitted", () => {
+    assert.equal(sut.renderResults(sut.validateDocuments(pfvo("a", `  releaseImage: ${DIGEST_IMAGE}`), "f")).exitCode, 0);
+  });
+});

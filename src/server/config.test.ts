@@ -1,0 +1,51 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as sut from "./config.js";
+
+describe("parseServeConfig()", () => {
+  describe("given nothing", () => {
+    it("uses the documented defaults", () => {
+      const r = sut.parseServeConfig([], {});
+      assert.ok(r.ok);
+      assert.equal(r.config.port, 8443);
+      assert.equal(r.config.certDir, "certs");
+      assert.equal(r.config.logLevel, "info");
+      assert.equal(r.config.generateCerts, true);
+      assert.equal(r.config.noCluster, false);
+      assert.equal(r.config.kubeconfig, undefined);
+    });
+  });
+
+  describe("given environment variables and flags", () => {
+    it("prefers flags over the environment", () => {
+      const r = sut.parseServeConfig(["--port", "9443", "--log-level=debug"], { PORT: "1234", LOG_LEVEL: "warn", CERT_DIR: "/certs" });
+      assert.ok(r.ok);
+      assert.equal(r.config.port, 9443);
+      assert.equal(r.config.logLevel, "debug");
+      assert.equal(r.config.certDir, "/certs");
+    });
+  });
+
+  describe("given bad values", () => {
+    it("reports every one, naming the flag and the variable", () => {
+      const r = sut.parseServeConfig(["--port", "99999"], { LOG_LEVEL: "loud", NO_CLUSTER: "maybe", SHUTDOWN_DELAY_SECONDS: "-1" });
+      assert.ok(!r.ok);
+      assert.equal(r.errors.length, 4);
+      assert.match(r.errors.join("\n"), /--port \(PORT\)/);
+      assert.match(r.errors.join("\n"), /--log-level \(LOG_LEVEL\).*"loud"/);
+    });
+
+    it("rejects an unknown flag", () => {
+      const r = sut.parseServeConfig(["--prot", "1"], {});
+      assert.ok(!r.ok);
+      assert.match(r.errors[0]!, /--prot/);
+    });
+  });
+});
+
+describe("serveUsage()", () => {
+  it("lists every setting with its environment variable", () => {
+    const usage = sut.serveUsage();
+    for (const s of sut.SERVE_SETTINGS) assert.match(usage, new RegExp(`--${s.flag}\\s+${s.env}`));
+  });
+});

@@ -1,0 +1,136 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { MUTATE_PREFLIGHT_PATH, VALIDATE_PREFLIGHT_PATH } from "../src/api/index.js";
+import { createLogger } from "../src/log/logger.js";
+import { parseServeConfig, type ServeConfig } from "../src/server/config.js";
+import { type RunningServer, startServer } from "../src/server/serve.js";
+import { SERVICE_DNS_NAME, httpsRequest } from "./support/https-client.js";
+import { preflight, reviewOf } from "./support/reviews.js";
+
+function testConfig(certDir: string, over: Record<string, string> = {}): ServeConfig {
+  const r = parseServeConfig([], { PORT: "0", HOST: "127.0.0.1", CERT_DIR: certDir, NO_CLUSTER: "true", ...over });
+  if (!r.ok) throw new Error(r.errors.join("; "));
+  return r.config;
+}
+
+function capturedLogger() {
+  const stream = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  stream.on("data", (b: Buffer) => b.toString().split("\n").filter(Boolean).forEach((l) => lines.push(JSON.parse(l))));
+  return { log: createLogger({ stream, level: "debug" }), lines };
+}
+
+describe("admission server over real HTTPS", () => {
+  let dir: string;
+  let server: RunningServer;
+  let ca: string;
+  const { log, lines } = capturedLogger();
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-https-"));
+    server = await startServer(testConfig(path.join(dir, "certs")), { log });
+    ca = await readFile(path.join(dir, "certs", "ca.crt"), "utf8");
+  });
+  after(async () => {
+    await server.shutdown("test done");
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("generated the CA, certificate and key into the cert dir with private files readable by the owner only", async () => {
+    assert.equal((await stat(path.join(dir, "certs", "tls.key"))).mode & 0o777, 0o600);
+    await stat(path.join(dir, "certs", "tls.crt"));
+    assert.ok(lines.some((l) => l["msg"] === "generated a development CA and serving certificate"));
+  });
+
+  it("says in the log that it runs admission only, with no cluster", () => {
+    assert.ok(lines.some((l) => String(l["msg"]).startsWith("no cluster configured: serving admission only")));
+  });
+
+  it("answers the mutating webhook to a client that trusts only the generated CA and checks the Service DNS name", async () => {
+    const review = reviewOf({ object: preflight("p1") });
+    const res = await httpsRequest(server.port, { ca, path: MUTATE_PREFLIGHT_PATH, body: review });
+    assert.equal(res.status, 200);
+    const body = JSON.parse(res.body);
+    assert.equal(body.response.uid, review.request!.uid);
+    assert.equal(body.response.patchType, "JSONPatch");
+  });
+
+  it("answers the validating webhook with a denial a person can act on", async () => {
+    const res = await httpsRequest(server.port, { ca, path: VALIDATE_PREFLIGHT_PATH, body: reviewOf({ object: preflight("p1", {}) }) });
+    const body = JSON.parse(res.body);
+    assert.equal(body.response.allowed, false);
+    assert.match(body.response.status.message, /spec\.releaseImage: Required value/);
+  });
+
+  for (const name of ["kmm-preflight", "kmm-preflight.kmm-preflight", "kmm-preflight.kmm-preflight.svc.cluster.local", "localhost"]) {
+    it(`presents a certificate valid for ${name}`, async () => {
+      const res = await httpsRequest(server.port, { ca, path: "/healthz", servername: name });
+      assert.equal(res.status, 200);
+    });
+  }
+
+  it("is refused by a client that does not trust the generated CA", async () => {
+    await assert.rejects(httpsRequest(server.port, { path: "/healthz" }), /self-signed|unable to verify|SELF_SIGNED/i);
+  });
+
+  it("is refused by a client expecting another host name", async () => {
+    await assert.rejects(httpsRequest(server.port, { ca, path: "/healthz", servername: "evil.example.com" }), /altnames|ERR_TLS_CERT_ALTNAME_INVALID/);
+  });
+
+  it("refuses TLS 1.1", async () => {
+    await assert.rejects(httpsRequest(server.port, { ca, path: "/healthz", maxVersion: "TLSv1.1" }));
+  });
+
+  it("serves /healthz and /readyz", async () => {
+    assert.equal((await httpsRequest(server.port, { ca, path: "/healthz" })).body, "ok");
+    const ready = await httpsRequest(server.port, { ca, path: "/readyz?verbose" });
+    assert.equal(ready.status, 200);
+    assert.match(ready.body, /\[\+\]certificates ok/);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("turns /readyz to 503 during the shutdown delay, finishes an in-flight request, then stops accepting", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-shutdown-"));
+    try {
+      const { log } = capturedLogger();
+      const server = await startServer(testConfig(dir, { SHUTDOWN_DELAY_SECONDS: "0.3" }), { log });
+      const ca = await readFile(path.join(dir, "ca.crt"), "utf8");
+
+      // Start a request and hold its body back, so it is in flight when shutdown begins.
+      const payload = JSON.stringify(reviewOf({ object: preflight("in-flight") }));
+      const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.request(
+          { host: "127.0.0.1", port: server.port, path: VALIDATE_PREFLIGHT_PATH, method: "POST", ca, servername: SERVICE_DNS_NAME, agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+          (res) => {
+            let body = "";
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        req.write(payload.slice(0, 10));
+        setTimeout(() => req.end(payload.slice(10)), 600);
+      });
+      await new Promise((r) => setTimeout(r, 100));
+
+      const stopped = server.shutdown("SIGTERM");
+      const during = await httpsRequest(server.port, { ca, path: "/readyz" });
+      assert.equal(during.status, 503);
+      assert.match(during.body, /shutting down/);
+
+      const res = await inFlight;
+      assert.equal(res.status, 200);
+      assert.equal(JSON.parse(res.body).response.allowed, true);
+      await stopped;
+      await assert.rejects(httpsRequest(server.port, { ca, path: "/healthz" }), /ECONNREFUSED/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
