@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { PREFLIGHT_SPEC_FIELDS, type ObjectMeta, type PreflightValidationOCP } from "../api/index.js";
 import { parseImageReference } from "../registry/image-reference.js";
 import { isDns1123Subdomain, isDns1123SubdomainPrefix } from "./dns-name.js";
@@ -14,14 +15,20 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function validateObjectMeta(meta: unknown, p: FieldPath): FieldError[] {
   if (!isObject(meta)) return [required(p)];
   const { name, generateName } = meta as ObjectMeta;
-  if (name === undefined || name === "") {
-    if (typeof generateName === "string" && generateName !== "") {
-      return isDns1123SubdomainPrefix(generateName).map((m) => invalid(p.child("generateName"), generateName, m));
-    }
-    return [required(p.child("name"), "name or generateName is required")];
+  const errs: FieldError[] = [];
+  // The API server decodes a null name or generateName as "", so null counts as absent.
+  if (generateName !== undefined && generateName !== null && generateName !== "") {
+    if (typeof generateName !== "string") errs.push(invalid(p.child("generateName"), generateName, "must be a string"));
+    else errs.push(...isDns1123SubdomainPrefix(generateName).map((m) => invalid(p.child("generateName"), generateName, m)));
   }
-  if (typeof name !== "string") return [invalid(p.child("name"), name, "must be a string")];
-  return isDns1123Subdomain(name).map((m) => invalid(p.child("name"), name, m));
+  if (name === undefined || name === null || name === "") {
+    if (!generateName) errs.push(required(p.child("name"), "name or generateName is required"));
+  } else if (typeof name !== "string") {
+    errs.push(invalid(p.child("name"), name, "must be a string"));
+  } else {
+    errs.push(...isDns1123Subdomain(name).map((m) => invalid(p.child("name"), name, m)));
+  }
+  return errs;
 }
 
 export function validateReleaseImage(v: unknown, p: FieldPath): FieldError[] {
@@ -69,15 +76,20 @@ export function validateImmutable(newValue: unknown, oldValue: unknown, p: Field
   return [invalid(p, newValue, "field is immutable; to validate against another release or kernel, create a new PreflightValidationOCP (and delete this one when it is done)")];
 }
 
-const sameError = (a: FieldError, b: FieldError) => a.type === b.type && a.field === b.field && JSON.stringify(a.badValue) === JSON.stringify(b.badValue);
+/** The value at a rendered field path such as `spec.releaseImage` (PreflightValidationOCP paths hold no list indexes). */
+const valueAt = (obj: unknown, field: string): unknown =>
+  field.split(".").reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), obj);
 
 /**
  * Errors the old object already had are not held against an update (validation ratcheting, as the API
  * server does for CRDs), so a rule added in a later version never blocks metadata or status edits.
+ * An error is ratcheted only when the value at its path is unchanged, not merely of the same kind.
  */
 export function validatePreflightUpdate(o: PreflightValidationOCP, old: PreflightValidationOCP): FieldError[] {
   const oldErrs = validatePreflight(old);
-  const newErrs = validatePreflight(o).filter((e) => !oldErrs.some((oe) => sameError(e, oe)));
+  const ratcheted = (e: FieldError) =>
+    oldErrs.some((oe) => oe.type === e.type && oe.field === e.field) && isDeepStrictEqual(valueAt(o, e.field), valueAt(old, e.field));
+  const newErrs = validatePreflight(o).filter((e) => !ratcheted(e));
   const spec: Record<string, unknown> = isObject(o.spec) ? o.spec : {};
   const oldSpec: Record<string, unknown> = isObject(old.spec) ? old.spec : {};
   return [

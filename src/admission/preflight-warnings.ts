@@ -2,6 +2,7 @@ import type { PreflightValidationOCP } from "../api/index.js";
 import { parseImageReference } from "../registry/image-reference.js";
 
 // Legal but risky: admitted, with a warning kubectl prints to the person applying the object.
+// Kept short: the API server may truncate warnings over 256 characters.
 
 export function releaseImageWarnings(releaseImage: unknown): string[] {
   if (typeof releaseImage !== "string") return [];
@@ -9,13 +10,10 @@ export function releaseImageWarnings(releaseImage: unknown): string[] {
   if (!parsed.ok) return [];
   const warnings: string[] = [];
   if (!parsed.ref.digest) {
-    warnings.push(
-      `spec.releaseImage: references the tag "${parsed.ref.tag ?? "latest"}" rather than a digest; a tag can be moved, so the kernel validated ` +
-        "may not be the one the cluster upgrades to. Pin the release image by digest (…@sha256:<digest>), as `oc adm release info` prints it",
-    );
+    warnings.push(`spec.releaseImage: tag "${parsed.ref.tag ?? "latest"}" can move; pin the release by digest (@sha256:...) so the kernel validated is the one you upgrade to`);
   }
   if (!parsed.ref.registryExplicit) {
-    warnings.push(`spec.releaseImage: names no registry, so it is pulled from ${parsed.ref.registry}; OpenShift release images usually come from quay.io/openshift-release-dev/ocp-release`);
+    warnings.push(`spec.releaseImage: no registry given, so it is pulled from ${parsed.ref.registry}; OpenShift releases are on quay.io/openshift-release-dev`);
   }
   return warnings;
 }
@@ -31,9 +29,5 @@ export function duplicateTargetWarnings(o: PreflightValidationOCP, others: reado
   if (!others || typeof o.spec?.releaseImage !== "string") return [];
   return others
     .filter((x) => x.metadata?.name !== o.metadata?.name && x.spec?.releaseImage === o.spec.releaseImage && kernelFlavour(x) === kernelFlavour(o))
-    .map(
-      (x) =>
-        `PreflightValidationOCP "${x.metadata.name}" already validates release image ${o.spec.releaseImage} (${kernelFlavour(o)} kernel); ` +
-        "both will run the same validation: delete one of them",
-    );
+    .map((x) => `PreflightValidationOCP "${x.metadata?.name}" already validates this release image (${kernelFlavour(o)} kernel); delete one of the two`);
 }

@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, randomBytes, X509Certificate, type KeyObj
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../log/logger.js";
-import { generateCertificates, type GenerateOptions } from "./generate.js";
+import { generateCertificates, type GeneratedCertificates, type GenerateOptions } from "./generate.js";
 
 /** Key names of a kubernetes.io/tls Secret, so a mounted Secret and a generated directory look the same. */
 export const TLS_CERT_FILE = "tls.crt";
@@ -93,7 +93,7 @@ export async function ensureCertificates(dir: string, opts: GenerateOptions, log
     );
   }
 
-  let generated;
+  let generated: GeneratedCertificates;
   let reason: string;
   if (caCert && caKey) {
     const [certPem, keyPem] = await Promise.all([readText(p.ca), readText(p.caKey)]);
@@ -110,7 +110,7 @@ export async function ensureCertificates(dir: string, opts: GenerateOptions, log
 
   try {
     await mkdir(dir, { recursive: true });
-    // Keys before certificates: a watcher that sees tls.crt change then finds its key already in place.
+    // Each file appears whole (rename); tls.crt comes last, so a reader that finds it also finds its key.
     if (!caKey) await writeAtomic(p.caKey, generated.caKeyPem, PRIVATE_FILE_MODE);
     if (!caCert) await writeAtomic(p.ca, generated.caCertPem, PUBLIC_FILE_MODE);
     await writeAtomic(p.key, generated.tlsKeyPem, PRIVATE_FILE_MODE);

@@ -5,7 +5,7 @@ import { PREFLIGHT_API_VERSION, type PreflightValidationOCP } from "../../src/ap
 export const RELEASE_DIGEST = "quay.io/openshift-release-dev/ocp-release@sha256:22e149142517dfccb47be828f012659b1ccf71d26620e6f62468c264a7ce7863";
 
 export function preflight(name: string, spec: Record<string, unknown> = { releaseImage: RELEASE_DIGEST }): PreflightValidationOCP {
-  return { apiVersion: PREFLIGHT_API_VERSION, kind: "PreflightValidationOCP", metadata: { name }, spec } as PreflightValidationOCP;
+  return { apiVersion: PREFLIGHT_API_VERSION, kind: "PreflightValidationOCP", metadata: { name }, spec } as unknown as PreflightValidationOCP;
 }
 
 /** An AdmissionReview as the API server sends it for a PreflightValidationOCP. */

@@ -1,0 +1,356 @@
+// Renders manifests/ with `kubectl kustomize` (no cluster, no network) and checks what matters for a
+// fail-closed admission webhook: the webhook configurations, the Deployment's hardening, least-privilege
+// RBAC, and that the contracts between files (paths, ports, Secret, ServiceAccount, uid) hold.
+
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type {
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1Container,
+  V1Deployment,
+  V1MutatingWebhook,
+  V1MutatingWebhookConfiguration,
+  V1PodDisruptionBudget,
+  V1Service,
+  V1ValidatingWebhook,
+  V1ValidatingWebhookConfiguration,
+} from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
+import { moduleCrd } from "../src/api/crd/module-crd.js";
+import { preflightCrd } from "../src/api/crd/preflight-crd.js";
+import { GROUP, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/preflight-validation-ocp.js";
+import { MUTATE_PREFLIGHT_PATH, VALIDATE_PREFLIGHT_PATH } from "../src/api/webhook-paths.js";
+
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const NAMESPACE = "kmm-preflight";
+const TLS_SECRET = "kmm-preflight-webhook-tls";
+const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection", "*", "escalate", "bind", "impersonate"];
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+const run = promisify(execFile);
+
+/** `kubectl kustomize <dir>`, parsed. kubectl is part of the dev environment; say so when it is missing. */
+async function kustomize(dir: string): Promise<K8sObject[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run("kubectl", ["kustomize", dir], { cwd: REPO_ROOT, maxBuffer: 32 * 1024 * 1024 }));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === "ENOENT") {
+      throw new Error(
+        "kubectl is not on PATH. These tests render manifests/ with `kubectl kustomize`; install kubectl " +
+          "(1.27 or later, it bundles kustomize), which is part of the kmm-preflight dev environment.",
+      );
+    }
+    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`);
+  }
+  return parseAllDocuments(stdout, { version: "1.1" }).flatMap((doc) => {
+    assert.deepEqual(doc.errors, [], `${dir}: YAML errors`);
+    const obj = doc.toJS() as K8sObject | null;
+    return obj ? [obj] : [];
+  });
+}
+
+function find<T>(objects: readonly K8sObject[], kind: string, name: string): T {
+  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+  assert.equal(found.length, 1, `expected exactly one ${kind} ${name}, found ${found.length}`);
+  return found[0] as T;
+}
+
+const ids = (objects: readonly K8sObject[]) =>
+  objects.map((o) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`).sort();
+
+const BASE_OBJECTS = [
+  `ClusterRole ${NAMESPACE}`,
+  `ClusterRoleBinding ${NAMESPACE}`,
+  `CustomResourceDefinition ${preflightCrd.metadata.name}`,
+  `Deployment ${NAMESPACE}/kmm-preflight`,
+  `MutatingWebhookConfiguration kmm-preflight-mutating`,
+  `Namespace ${NAMESPACE}`,
+  `PodDisruptionBudget ${NAMESPACE}/kmm-preflight`,
+  `Service ${NAMESPACE}/kmm-preflight`,
+  `ServiceAccount ${NAMESPACE}/kmm-preflight`,
+  `ValidatingWebhookConfiguration kmm-preflight-validating`,
+];
+
+describe("webhook paths", () => {
+  it("follow kubebuilder's convention for the PreflightValidationOCP resource", () => {
+    const suffix = `${GROUP.replaceAll(".", "-")}-${PREFLIGHT_VERSION}-${PREFLIGHT_KIND.toLowerCase()}`;
+    assert.equal(MUTATE_PREFLIGHT_PATH, `/mutate-${suffix}`);
+    assert.equal(VALIDATE_PREFLIGHT_PATH, `/validate-${suffix}`);
+  });
+});
+
+describe("kubectl kustomize manifests/", () => {
+  let objects: K8sObject[];
+  let deployment: V1Deployment;
+  let container: V1Container;
+  let service: V1Service;
+  before(async () => {
+    objects = await kustomize("manifests");
+    deployment = find<V1Deployment>(objects, "Deployment", "kmm-preflight");
+    container = deployment.spec!.template.spec!.containers[0]!;
+    service = find<V1Service>(objects, "Service", "kmm-preflight");
+  });
+
+  describe("given the default install", () => {
+    it("renders exactly the expected objects: no Secret, no Module CRD", () => {
+      assert.deepEqual(ids(objects), [...BASE_OBJECTS].sort());
+      assert.ok(!objects.some((o) => o.metadata.name === moduleCrd.metadata.name), "the Module CRD is optional only");
+      assert.ok(!objects.some((o) => o.kind === "Secret"), "no key material ships in manifests/");
+    });
+
+    it("includes the CRD exactly as src/api/crd/preflight-crd.ts defines it", () => {
+      assert.deepEqual(find(objects, "CustomResourceDefinition", preflightCrd.metadata.name!), preflightCrd);
+    });
+
+    it("puts every namespaced object in the kmm-preflight namespace", () => {
+      const clusterScoped = new Set([
+        "Namespace",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+      ]);
+      for (const o of objects.filter((o) => !clusterScoped.has(o.kind))) {
+        assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind} ${o.metadata.name}`);
+      }
+    });
+  });
+
+  describe("webhook configurations", () => {
+    const cases = [
+      { kind: "MutatingWebhookConfiguration", name: "kmm-preflight-mutating", path: MUTATE_PREFLIGHT_PATH },
+      { kind: "ValidatingWebhookConfiguration", name: "kmm-preflight-validating", path: VALIDATE_PREFLIGHT_PATH },
+    ];
+    for (const { kind, name, path } of cases) {
+      describe(`given ${kind} ${name}`, () => {
+        let webhook: V1MutatingWebhook | V1ValidatingWebhook;
+        before(() => {
+          const config = find<V1MutatingWebhookConfiguration | V1ValidatingWebhookConfiguration>(objects, kind, name);
+          assert.equal(config.webhooks?.length, 1);
+          webhook = config.webhooks![0]!;
+        });
+
+        it("fails closed, has no side effects on dry runs, answers fast, speaks admission/v1", () => {
+          assert.equal(webhook.failurePolicy, "Fail");
+          assert.equal(webhook.sideEffects, "NoneOnDryRun");
+          assert.ok(webhook.timeoutSeconds !== undefined && webhook.timeoutSeconds <= 10, "timeoutSeconds ≤ 10");
+          assert.deepEqual(webhook.admissionReviewVersions, ["v1"]);
+          assert.equal(webhook.matchPolicy, "Equivalent");
+        });
+
+        it("calls the server's path through the Service on 443", () => {
+          assert.deepEqual(webhook.clientConfig.service, {
+            name: service.metadata!.name,
+            namespace: service.metadata!.namespace,
+            port: 443,
+            path,
+          });
+          assert.equal(webhook.clientConfig.url, undefined);
+          assert.equal(webhook.clientConfig.caBundle, undefined, "caBundle is injected at install time");
+        });
+
+        it("intercepts CREATE and UPDATE of PreflightValidationOCP only, not its status", () => {
+          assert.deepEqual(webhook.rules, [
+            {
+              apiGroups: [GROUP],
+              apiVersions: [PREFLIGHT_VERSION],
+              resources: [PREFLIGHT_PLURAL],
+              operations: ["CREATE", "UPDATE"],
+              scope: "Cluster",
+            },
+          ]);
+        });
+
+        it("is not annotated for cert-manager in the default install", () => {
+          const config = find<K8sObject>(objects, kind, name);
+          assert.equal(config.metadata.annotations?.["cert-manager.io/inject-ca-from"], undefined);
+        });
+      });
+    }
+  });
+
+  describe("Service", () => {
+    it("sends port 443 to the container's 8443", () => {
+      assert.equal(service.spec!.ports!.length, 1);
+      const [port] = service.spec!.ports!;
+      assert.equal(port!.port, 443);
+      const target = container.ports!.find((p) => p.name === port!.targetPort || p.containerPort === port!.targetPort);
+      assert.equal(target?.containerPort, 8443);
+    });
+
+    it("selects the Deployment's pods", () => {
+      const labels = deployment.spec!.template.metadata!.labels!;
+      for (const [k, v] of Object.entries(service.spec!.selector!)) assert.equal(labels[k], v, `selector ${k}`);
+    });
+  });
+
+  describe("Deployment", () => {
+    it("runs two replicas of the kmm-preflight image, overridable through kustomize images", () => {
+      assert.equal(deployment.spec!.replicas, 2);
+      assert.equal(container.image, "kmm-preflight:latest");
+      assert.deepEqual(container.args, ["serve"]);
+    });
+
+    it("configures the server through its environment", () => {
+      const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+      assert.equal(env["PORT"], "8443");
+      assert.equal(env["CERT_DIR"], "/certs");
+      assert.equal(env["LOG_LEVEL"], "info");
+      assert.equal(env["SHUTDOWN_DELAY_SECONDS"], "5");
+      assert.equal(env["GENERATE_CERTS"], "false");
+      assert.deepEqual(container.ports, [{ name: "https", containerPort: Number(env["PORT"]), protocol: "TCP" }]);
+      const drain = Number(env["SHUTDOWN_DELAY_SECONDS"]) + Number(env["SHUTDOWN_TIMEOUT_SECONDS"]);
+      assert.ok(drain < deployment.spec!.template.spec!.terminationGracePeriodSeconds!, "shutdown fits the grace period");
+      assert.equal(deployment.spec!.template.spec!.terminationGracePeriodSeconds, 30);
+    });
+
+    it("mounts the TLS Secret read-only at CERT_DIR", () => {
+      const mount = container.volumeMounts!.find((m) => m.mountPath === "/certs");
+      assert.equal(mount?.readOnly, true);
+      const volume = deployment.spec!.template.spec!.volumes!.find((v) => v.name === mount!.name);
+      assert.equal(volume?.secret?.secretName, TLS_SECRET);
+      assert.equal(volume?.secret?.optional, undefined, "pods must not start without their certificate");
+    });
+
+    it("probes /readyz and /healthz over HTTPS on the webhook port", () => {
+      assert.deepEqual(container.readinessProbe?.httpGet, { scheme: "HTTPS", path: "/readyz", port: "https" });
+      assert.deepEqual(container.livenessProbe?.httpGet, { scheme: "HTTPS", path: "/healthz", port: "https" });
+      assert.equal(container.startupProbe?.httpGet?.path, "/healthz");
+    });
+
+    it("is hardened: non-root, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp", () => {
+      const pod = deployment.spec!.template.spec!.securityContext!;
+      assert.equal(pod.runAsNonRoot, true);
+      assert.equal(pod.runAsUser, 65532);
+      assert.equal(pod.seccompProfile?.type, "RuntimeDefault");
+      const c = container.securityContext!;
+      assert.equal(c.runAsNonRoot, true);
+      assert.equal(c.readOnlyRootFilesystem, true);
+      assert.equal(c.allowPrivilegeEscalation, false);
+      assert.equal(c.privileged, false);
+      assert.deepEqual(c.capabilities, { drop: ["ALL"] });
+      assert.equal(c.seccompProfile?.type, "RuntimeDefault");
+      assert.ok(!deployment.spec!.template.spec!.hostNetwork && !deployment.spec!.template.spec!.hostPID);
+    });
+
+    it("runs as the image's user", async () => {
+      const dockerfile = await readFile(new URL("../Dockerfile", import.meta.url), "utf8");
+      const user = /^USER\s+(\d+)/m.exec(dockerfile)?.[1];
+      assert.equal(Number(user), deployment.spec!.template.spec!.securityContext!.runAsUser, "Dockerfile USER");
+      assert.match(dockerfile, /^EXPOSE\s+8443\b/m);
+    });
+
+    it("requests resources and limits memory", () => {
+      assert.deepEqual(container.resources?.requests, { cpu: "50m", memory: "64Mi" });
+      assert.equal(container.resources?.limits?.["memory"], "256Mi");
+    });
+
+    it("spreads replicas across nodes", () => {
+      const spread = deployment.spec!.template.spec!.topologySpreadConstraints ?? [];
+      const byNode = spread.find((t) => t.topologyKey === "kubernetes.io/hostname");
+      assert.ok(byNode, "a kubernetes.io/hostname spread constraint");
+      assert.deepEqual(byNode.labelSelector?.matchLabels, deployment.spec!.selector.matchLabels);
+    });
+
+    it("uses the kmm-preflight ServiceAccount", () => {
+      assert.equal(deployment.spec!.template.spec!.serviceAccountName, "kmm-preflight");
+    });
+  });
+
+  describe("PodDisruptionBudget", () => {
+    it("keeps at least one replica of the Deployment", () => {
+      const pdb = find<V1PodDisruptionBudget>(objects, "PodDisruptionBudget", "kmm-preflight");
+      assert.equal(pdb.spec!.minAvailable, 1);
+      assert.deepEqual(pdb.spec!.selector?.matchLabels, deployment.spec!.selector.matchLabels);
+    });
+  });
+
+  describe("RBAC", () => {
+    it("grants only get, list and watch on PreflightValidationOCP", () => {
+      const role = find<V1ClusterRole>(objects, "ClusterRole", "kmm-preflight");
+      assert.deepEqual(role.rules, [
+        { apiGroups: [GROUP], resources: [PREFLIGHT_PLURAL], verbs: ["get", "list", "watch"] },
+      ]);
+      for (const rule of role.rules ?? []) {
+        assert.deepEqual(rule.verbs.filter((v) => WRITE_VERBS.includes(v)), [], "no write verbs");
+        assert.ok(!rule.resources?.includes("*") && !rule.apiGroups?.includes("*"), "no wildcards");
+      }
+      assert.equal(role.aggregationRule, undefined);
+    });
+
+    it("binds the role to the Deployment's ServiceAccount, and nothing else", () => {
+      const binding = find<V1ClusterRoleBinding>(objects, "ClusterRoleBinding", "kmm-preflight");
+      assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "kmm-preflight" });
+      assert.deepEqual(binding.subjects, [
+        { kind: "ServiceAccount", name: deployment.spec!.template.spec!.serviceAccountName, namespace: NAMESPACE },
+      ]);
+      assert.ok(!objects.some((o) => o.kind === "Role" || o.kind === "RoleBinding"), "no namespaced grants");
+    });
+  });
+});
+
+describe("kubectl kustomize manifests/overlays/cert-manager", () => {
+  let objects: K8sObject[];
+  before(async () => {
+    objects = await kustomize("manifests/overlays/cert-manager");
+  });
+
+  it("adds an Issuer and a Certificate to the default install", () => {
+    assert.deepEqual(
+      ids(objects),
+      [...BASE_OBJECTS, `Certificate ${NAMESPACE}/kmm-preflight-serving-cert`, `Issuer ${NAMESPACE}/kmm-preflight-selfsigned`].sort(),
+    );
+  });
+
+  it("issues the Secret the Deployment mounts, for the Service's DNS names", () => {
+    const cert = find<K8sObject & { spec: { secretName: string; dnsNames: string[]; issuerRef: { kind: string; name: string } } }>(
+      objects,
+      "Certificate",
+      "kmm-preflight-serving-cert",
+    );
+    assert.equal(cert.spec.secretName, TLS_SECRET);
+    const deployment = find<V1Deployment>(objects, "Deployment", "kmm-preflight");
+    assert.ok(deployment.spec!.template.spec!.volumes!.some((v) => v.secret?.secretName === cert.spec.secretName));
+    assert.deepEqual([...cert.spec.dnsNames].sort(), [
+      "kmm-preflight",
+      "kmm-preflight.kmm-preflight",
+      "kmm-preflight.kmm-preflight.svc",
+      "kmm-preflight.kmm-preflight.svc.cluster.local",
+    ]);
+    find(objects, cert.spec.issuerRef.kind, cert.spec.issuerRef.name);
+  });
+
+  it("has cert-manager inject the CA into both webhook configurations", () => {
+    for (const [kind, name] of [
+      ["MutatingWebhookConfiguration", "kmm-preflight-mutating"],
+      ["ValidatingWebhookConfiguration", "kmm-preflight-validating"],
+    ] as const) {
+      const config = find<K8sObject>(objects, kind, name);
+      assert.equal(
+        config.metadata.annotations?.["cert-manager.io/inject-ca-from"],
+        `${NAMESPACE}/kmm-preflight-serving-cert`,
+        `${kind} ${name}`,
+      );
+    }
+  });
+});
+
+describe("kubectl kustomize manifests/optional/module-crd", () => {
+  it("renders only the Module CRD, as src/api/crd/module-crd.ts defines it", async () => {
+    assert.deepEqual(await kustomize("manifests/optional/module-crd"), [moduleCrd]);
+  });
+});
