@@ -44,7 +44,7 @@ describe("admission server over real HTTPS", () => {
   it("generated the CA, certificate and key into the cert dir with private files readable by the owner only", async () => {
     assert.equal((await stat(path.join(dir, "certs", "tls.key"))).mode & 0o777, 0o600);
     await stat(path.join(dir, "certs", "tls.crt"));
-    assert.ok(lines.some((l) => l["msg"] === "generated a development CA and serving certificate"));
+    assert.ok(lines.some((l) => l["msg"] === "wrote certificates" && l["component"] === "certs"));
   });
 
   it("says in the log that it runs admission only, with no cluster", () => {

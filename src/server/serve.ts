@@ -44,14 +44,14 @@ async function startCluster(config: ServeConfig, deps: ServeDeps, log: Logger) {
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
   const log = deps.log.child({ component: "server" });
 
+  const certLog = deps.log.child({ component: "certs" });
   if (config.generateCerts) {
-    const r = await ensureCertificates(config.certDir, { serviceName: config.serviceName, namespace: config.namespace }, deps.log);
-    if (r.generated) log.info("generated a development CA and serving certificate", { dir: config.certDir, reason: r.reason });
+    await ensureCertificates(config.certDir, { serviceName: config.serviceName, namespace: config.namespace }, certLog);
   }
   let server: https.Server | undefined;
   const reloader = new CertificateReloader({
     dir: config.certDir,
-    log: deps.log.child({ component: "certs" }),
+    log: certLog,
     pollIntervalMs: config.certPollSeconds * 1000,
     onReload: (c) => server?.setSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION }),
   });
