@@ -265,6 +265,8 @@ const invalidValue = (field: string, value: unknown, detail: string): StatusCaus
 const clone = <T>(v: T): T => structuredClone(v);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const objKey = (ns: string | undefined, name: string) => `${ns ?? ""}/${name}`;
+/** Byte order, as etcd keys sort. */
+const compareKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function withoutKeys(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const r: Record<string, unknown> = {};
@@ -365,8 +367,8 @@ export function applyJsonPatch(doc: unknown, ops: unknown): unknown {
 
 // Label selectors (k8s.io/apimachinery/pkg/labels syntax).
 type Requirement = (labels: Record<string, string>) => boolean;
-const KEY = String.raw`[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?`;
-const VALUE = String.raw`(?:[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?`;
+const KEY = String.raw`[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?`;
+const VALUE = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)?`;
 
 export function parseLabelSelector(s: string): (labels: Record<string, string> | undefined) => boolean {
   const parts: string[] = [];
@@ -390,18 +392,18 @@ export function parseLabelSelector(s: string): (labels: Record<string, string> |
       const k = m[1]!;
       reqs.push((l) => !(k in l));
     } else if ((m = p.match(new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*(${VALUE})$`)))) {
-      const [, k, op, v] = [m[0], m[1]!, m[3]!, m[4] ?? ""];
+      const [k, op, v] = [m[1]!, m[2]!, m[3] ?? ""];
       reqs.push(op === "!=" ? (l) => l[k] !== v : (l) => l[k] === v);
     } else if ((m = p.match(new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^)]*)\\)$`)))) {
       const k = m[1]!;
-      const op = m[3]!;
-      const values = m[4]!.split(",").map((x) => x.trim());
+      const op = m[2]!;
+      const values = m[3]!.split(",").map((x) => x.trim());
       if (values.some((v) => !new RegExp(`^${VALUE}$`).test(v))) throw badRequest(`unable to parse requirement: invalid value in "${p}"`);
       reqs.push(op === "in" ? (l) => k in l && values.includes(l[k]!) : (l) => !(k in l) || !values.includes(l[k]!));
     } else if ((m = p.match(new RegExp(`^(${KEY})\\s*([<>])\\s*(-?\\d+)$`)))) {
       const k = m[1]!;
-      const op = m[3]!;
-      const n = Number(m[4]);
+      const op = m[2]!;
+      const n = Number(m[3]);
       reqs.push((l) => k in l && /^-?\d+$/.test(l[k]!) && (op === ">" ? Number(l[k]) > n : Number(l[k]) < n));
     } else if ((m = p.match(new RegExp(`^(${KEY})$`)))) {
       const k = m[1]!;
@@ -559,13 +561,13 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
 
   function deliver(w: Watcher, ev: HistoryEvent): void {
     if (w.res !== ev.res) return;
-    const now = w.matches(ev.obj);
+    const after = w.matches(ev.obj);
     const before = ev.prev ? w.matches(ev.prev) : false;
     let type: EventType | undefined;
-    if (ev.type === "ADDED") type = now ? "ADDED" : undefined;
-    else if (ev.type === "DELETED") type = now ? "DELETED" : undefined;
-    else if (now && before) type = "MODIFIED";
-    else if (now) type = "ADDED";
+    if (ev.type === "ADDED") type = after ? "ADDED" : undefined;
+    else if (ev.type === "DELETED") type = after ? "DELETED" : undefined;
+    else if (after && before) type = "MODIFIED";
+    else if (after) type = "ADDED";
     else if (before) type = "DELETED";
     if (type) w.send(type, withTypeMeta(ev.res, ev.obj));
   }
@@ -618,7 +620,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     if (res.def.namespaced) m.namespace = old.metadata.namespace; else delete m.namespace;
     if (old.metadata.deletionTimestamp) {
       m.deletionTimestamp = old.metadata.deletionTimestamp;
-      m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+      if (old.metadata.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
     } else {
       delete m.deletionTimestamp;
       delete m.deletionGracePeriodSeconds;
@@ -729,8 +731,8 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       record(res, "MODIFIED", next, o);
       purgeNamespace(o.metadata.name!);
     }
-    const now = res.objects.get(objKey(undefined, o.metadata.name!));
-    return { obj: clone(now ?? o), removed: !now };
+    const current = res.objects.get(objKey(undefined, o.metadata.name!));
+    return { obj: clone(current ?? o), removed: !current };
   }
 
   // --- request handling -------------------------------------------------------------------------
@@ -778,7 +780,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       .filter((o) => t.namespace === undefined || o.metadata.namespace === t.namespace)
       .filter((o) => !labelSel || labelSel(o.metadata.labels))
       .filter((o) => !fieldSel || fieldSel(o))
-      .sort((a, b) => objKey(a.metadata.namespace, a.metadata.name!).localeCompare(objKey(b.metadata.namespace, b.metadata.name!)));
+      .sort((a, b) => compareKeys(objKey(a.metadata.namespace, a.metadata.name!), objKey(b.metadata.namespace, b.metadata.name!)));
   }
 
   function list(t: Target, q: URLSearchParams): Record<string, unknown> {
@@ -952,7 +954,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     return { apiVersion: t.res.apiVersion, kind: `${t.res.def.kind}List`, metadata: { resourceVersion: String(rv) }, items };
   }
 
-  function watch(t: Target, q: URLSearchParams, req: http.IncomingMessage, resp: http.ServerResponse): void {
+  function watch(t: Target, q: URLSearchParams, resp: http.ServerResponse): void {
     const labelSel = q.get("labelSelector") ? parseLabelSelector(q.get("labelSelector")!) : undefined;
     const fieldSel = q.get("fieldSelector") ? parseFieldSelector(q.get("fieldSelector")!, t.res) : undefined;
     const fromRaw = q.get("resourceVersion") ?? "";
@@ -979,14 +981,13 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       },
     };
     resp.on("close", () => w.end(false));
-    req.on("close", () => { if (resp.writableEnded || resp.destroyed) w.end(false); });
 
     if (fromRaw === "" || fromRaw === "0") {
       for (const o of listItems(t, new URLSearchParams())) if (matches(o)) w.send("ADDED", withTypeMeta(t.res, o));
     } else {
       const from = Number(fromRaw);
       if (from < compactedRv) {
-        w.send("ERROR", new ApiError(410, "Expired", `too old resource version: ${from} (${compactedRv + 1})`).toStatus());
+        w.send("ERROR", new ApiError(410, "Expired", `too old resource version: ${from} (${compactedRv})`).toStatus());
         w.end(false);
         return;
       }
@@ -1094,7 +1095,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       try {
         body = JSON.parse(raw.toString("utf8"));
       } catch {
-        bodyError = badRequest("the body of the request could not be decoded as JSON");
+        // YAML (server-side apply) is not parsed: the PATCH handler answers 415 for it.
+        if (String(req.headers["content-type"]).includes("yaml")) body = raw.toString("utf8");
+        else bodyError = badRequest("the body of the request could not be decoded as JSON");
       }
     }
     const contentType = req.headers["content-type"];
@@ -1145,7 +1148,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     const t = parseTarget(group, version, rest);
     const dryRun = q.getAll("dryRun").includes("All");
     if (t.name === undefined) {
-      if (method === "GET" && isWatch) return watch(t, q, req, resp);
+      if (method === "GET" && isWatch) return watch(t, q, resp);
       if (method === "GET") return sendJson(resp, 200, list(t, q));
       if (method === "POST") {
         if (t.res.def.namespaced && t.namespace === undefined) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");

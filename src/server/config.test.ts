@@ -14,6 +14,12 @@ describe("parseServeConfig()", () => {
       assert.equal(r.config.noCluster, false);
       assert.equal(r.config.kubeconfig, undefined);
     });
+
+    it("leaves $KUBECONFIG (possibly a list of files) to the cluster loader", () => {
+      const r = sut.parseServeConfig([], { KUBECONFIG: "/a:/b" });
+      assert.ok(r.ok);
+      assert.equal(r.config.kubeconfig, undefined);
+    });
   });
 
   describe("given environment variables and flags", () => {
@@ -46,6 +52,6 @@ describe("parseServeConfig()", () => {
 describe("serveUsage()", () => {
   it("lists every setting with its environment variable", () => {
     const usage = sut.serveUsage();
-    for (const s of sut.SERVE_SETTINGS) assert.match(usage, new RegExp(`--${s.flag}\\s+${s.env}`));
+    for (const s of sut.SERVE_SETTINGS) assert.match(usage, new RegExp(`--${s.flag}\\s+${s.env ?? ""}`));
   });
 });

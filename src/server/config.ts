@@ -28,7 +28,8 @@ type Kind = "string" | "boolean" | "port" | "seconds" | "bytes" | "level";
 interface Setting {
   readonly key: keyof ServeConfig;
   readonly flag: string;
-  readonly env: string;
+  /** Absent where another variable is read elsewhere (KUBECONFIG: a colon-separated list, merged by loadClusterConfig). */
+  readonly env?: string;
   readonly kind: Kind;
   readonly default: string | undefined;
   readonly help: string;
@@ -44,7 +45,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "namespace", flag: "namespace", env: "POD_NAMESPACE", kind: "string", default: "kmm-preflight", help: "namespace of that Service" },
   { key: "certPollSeconds", flag: "cert-poll-seconds", env: "CERT_POLL_SECONDS", kind: "seconds", default: "10", help: "how often rotated certificate files are looked for (changes are also watched)" },
   { key: "logLevel", flag: "log-level", env: "LOG_LEVEL", kind: "level", default: "info", help: `one of ${LOG_LEVELS.join(", ")}` },
-  { key: "kubeconfig", flag: "kubeconfig", env: "KUBECONFIG", kind: "string", default: undefined, help: "kubeconfig file; without it: in-cluster config, then ~/.kube/config" },
+  { key: "kubeconfig", flag: "kubeconfig", kind: "string", default: undefined, help: "kubeconfig file; without it: $KUBECONFIG (a list, merged as kubectl does), in-cluster config, then ~/.kube/config" },
   { key: "noCluster", flag: "no-cluster", env: "NO_CLUSTER", kind: "boolean", default: "false", help: "admission only, even where a cluster is configured" },
   { key: "bodyLimitBytes", flag: "body-limit-bytes", env: "BODY_LIMIT_BYTES", kind: "bytes", default: String(DEFAULT_BODY_LIMIT_BYTES), help: "largest AdmissionReview body accepted" },
   { key: "shutdownDelaySeconds", flag: "shutdown-delay-seconds", env: "SHUTDOWN_DELAY_SECONDS", kind: "seconds", default: "0", help: "keep serving this long after SIGTERM (set 5 in a cluster)" },
@@ -52,7 +53,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
 ];
 
 function convert(s: Setting, raw: string): { value: unknown } | { error: string } {
-  const where = `--${s.flag} (${s.env})`;
+  const where = s.env ? `--${s.flag} (${s.env})` : `--${s.flag}`;
   switch (s.kind) {
     case "string":
       return { value: raw };
@@ -92,7 +93,7 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const errors: string[] = [];
   const config: Record<string, unknown> = {};
   for (const s of SERVE_SETTINGS) {
-    const raw = (flags[s.flag] as string | undefined) ?? env[s.env] ?? s.default;
+    const raw = (flags[s.flag] as string | undefined) ?? (s.env ? env[s.env] : undefined) ?? s.default;
     if (raw === undefined) continue;
     const r = convert(s, raw);
     if ("error" in r) errors.push(r.error);
@@ -102,6 +103,6 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 export function serveUsage(): string {
-  const rows = SERVE_SETTINGS.map((s) => `  --${s.flag.padEnd(26)} ${s.env.padEnd(26)} ${(s.default ?? "").padEnd(10)} ${s.help}`);
+  const rows = SERVE_SETTINGS.map((s) => `  --${s.flag.padEnd(26)} ${(s.env ?? "").padEnd(26)} ${(s.default ?? "").padEnd(10)} ${s.help}`);
   return ["Usage: kmm-preflight serve [flags]", "", `  ${"flag".padEnd(28)} ${"environment".padEnd(26)} ${"default".padEnd(10)} meaning`, ...rows].join("\n");
 }

@@ -1,0 +1,255 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/index.js";
+import { createLogger } from "../src/log/logger.js";
+import { startPreflightCache, type PreflightCache, type PreflightCacheOptions } from "../src/kube/preflight-cache.js";
+import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
+
+// The PreflightValidationOCP cache against the in-memory API server, through the real client-node.
+
+const GVP = { group: GROUP, version: PREFLIGHT_VERSION, plural: PREFLIGHT_PLURAL };
+const FAST: PreflightCacheOptions = { relistBackoff: { initialMs: 20, maxMs: 100 }, requestTimeoutMs: 300 };
+
+function pfvo(name: string, releaseImage = "quay.io/openshift-release-dev/ocp-release:4.18.1-x86_64"): KubeObject {
+  return { apiVersion: PREFLIGHT_API_VERSION, kind: PREFLIGHT_KIND, metadata: { name }, spec: { releaseImage } };
+}
+
+function captureLog() {
+  const stream = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  stream.on("data", (b: Buffer) => {
+    for (const l of b.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+  });
+  return { log: createLogger({ level: "debug", stream }), lines };
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
+    await sleep(10);
+  }
+}
+
+const names = (c: PreflightCache) => c.list()?.map((o) => o.metadata.name).sort();
+const lists = (s: KubeApiServer) => s.requests.filter((r) => r.method === "GET" && !r.watch && r.path.endsWith(`/${PREFLIGHT_PLURAL}`));
+const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+
+/** Runs `fn` with a server and a cache, and always stops and closes both. */
+async function withCache(
+  fn: (ctx: { server: KubeApiServer; cache: PreflightCache; lines: Record<string, unknown>[] }) => Promise<void>,
+  setup: (server: KubeApiServer) => void = () => {},
+  opts: PreflightCacheOptions = FAST,
+): Promise<void> {
+  const server = await startKubeApiServer();
+  const { log, lines } = captureLog();
+  let cache: PreflightCache | undefined;
+  try {
+    setup(server);
+    cache = startPreflightCache(server.kubeConfig(), log, opts);
+    await fn({ server, cache, lines });
+  } finally {
+    await cache?.stop();
+    await server.close();
+  }
+}
+
+describe("startPreflightCache()", () => {
+  describe("given an API server holding objects", () => {
+    it("answers undefined until the first list, then the objects", async () => {
+      await withCache(async ({ cache }) => {
+        assert.equal(cache.list(), undefined);
+        assert.equal(cache.synced, false);
+        await waitFor("sync", () => cache.synced);
+        assert.deepEqual(names(cache), ["a", "b"]);
+        assert.equal(cache.list()?.[0]?.spec.releaseImage, "quay.io/openshift-release-dev/ocp-release:4.18.1-x86_64");
+      }, (s) => s.seed(pfvo("a"), pfvo("b")));
+    });
+
+    it("follows creates, updates and deletes through one watch, without listing again", async () => {
+      await withCache(async ({ server, cache }) => {
+        await waitFor("sync", () => cache.synced);
+        const api = server.kubeConfig().makeApiClient(CustomObjectsApi);
+
+        await api.createClusterCustomObject({ ...GVP, body: pfvo("b") });
+        await waitFor("b added", () => names(cache)?.includes("b") ?? false);
+
+        await api.patchClusterCustomObject({ ...GVP, name: "a", body: { spec: { releaseImage: "example.com/r:2" } } },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+        await waitFor("a updated", () => cache.list()?.find((o) => o.metadata.name === "a")?.spec.releaseImage === "example.com/r:2");
+
+        await api.deleteClusterCustomObject({ ...GVP, name: "b" });
+        await waitFor("b deleted", () => names(cache)?.join() === "a");
+
+        assert.equal(lists(server).length, 1);
+      }, (s) => s.seed(pfvo("a")));
+    });
+
+    it("asks for bookmarks and a server-side watch timeout", async () => {
+      await withCache(async ({ server, cache }) => {
+        await waitFor("watch", () => server.requests.some((r) => r.watch));
+        const w = server.requests.find((r) => r.watch)!;
+        assert.equal(w.query["allowWatchBookmarks"], "true");
+        assert.equal(w.query["timeoutSeconds"], "300");
+        assert.equal(w.query["resourceVersion"], server.resourceVersion());
+        assert.ok(cache.synced);
+      });
+    });
+  });
+
+  describe("given an API server that hangs from the start", () => {
+    it("answers undefined synchronously, keeps retrying, and syncs once the server answers", async () => {
+      await withCache(async ({ server, cache, lines }) => {
+        assert.equal(cache.list(), undefined);
+        await sleep(400); // longer than requestTimeoutMs: the first LIST has been aborted
+        assert.equal(cache.list(), undefined);
+        assert.equal(cache.synced, false);
+        assert.ok(lines.some((l) => l["level"] === "warn" && l["component"] === "kube" && String(l["error"]).includes("no answer within 300 ms")));
+        server.faults.clear();
+        await waitFor("sync", () => cache.synced);
+        assert.deepEqual(names(cache), ["a"]);
+      }, (s) => {
+        s.seed(pfvo("a"));
+        s.faults.hang();
+      });
+    });
+  });
+
+  describe("given an API server that is down", () => {
+    it("logs the failures and syncs when it comes back", async () => {
+      await withCache(async ({ server, cache, lines }) => {
+        await waitFor("two failures logged", () => lines.filter((l) => l["level"] === "warn").length >= 2);
+        assert.equal(cache.list(), undefined);
+        const warn = lines.find((l) => l["level"] === "warn")!;
+        assert.equal(warn["component"], "kube");
+        assert.equal(typeof warn["retryInMs"], "number");
+        server.faults.clear();
+        await waitFor("sync", () => cache.synced);
+        assert.deepEqual(names(cache), ["a"]);
+      }, (s) => {
+        s.seed(pfvo("a"));
+        s.faults.refuseConnections();
+      });
+    });
+  });
+
+  describe("given LIST answering 500 a few times", () => {
+    it("backs off, retries and syncs", async () => {
+      await withCache(async ({ server, cache, lines }) => {
+        await waitFor("sync", () => cache.synced);
+        assert.equal(lists(server).length, 4);
+        const errors = lines.filter((l) => l["level"] === "warn").map((l) => String(l["error"]));
+        assert.equal(errors.length, 3);
+        assert.match(errors[0]!, /^HTTP 500: Internal error occurred: injected fault/);
+        assert.deepEqual(lines.filter((l) => l["level"] === "warn").map((l) => l["retryInMs"]), [20, 40, 80]);
+      }, (s) => {
+        s.seed(pfvo("a"));
+        s.faults.failNext(3, 500);
+      });
+    });
+  });
+
+  describe("given a synced cache", () => {
+    for (const abrupt of [false, true]) {
+      it(`reconnects after the server ${abrupt ? "resets" : "cleanly ends"} the watch and misses no change`, async () => {
+        await withCache(async ({ server, cache }) => {
+          await waitFor("sync", () => cache.synced && server.openWatches() === 1);
+          server.faults.dropWatches({ abrupt });
+          // Written while no watch is open: the next watch replays it from its resourceVersion.
+          server.seed(pfvo("b"));
+          await waitFor("b seen", () => names(cache)?.join() === "a,b");
+          await waitFor("watch reopened", () => server.openWatches() === 1);
+          assert.equal(lists(server).length, 1);
+        }, (s) => s.seed(pfvo("a")));
+      });
+    }
+
+    it("recovers when new watches fail with 500", async () => {
+      await withCache(async ({ server, cache, lines }) => {
+        await waitFor("sync", () => cache.synced && server.openWatches() === 1);
+        server.faults.failNext(2, 500, { match: { watch: true } });
+        server.faults.dropWatches();
+        server.remove(PREFLIGHT_PLURAL + "." + GROUP, "a");
+        await waitFor("a gone", () => names(cache)?.length === 0);
+        assert.ok(lines.some((l) => l["level"] === "warn" && String(l["error"]).startsWith("HTTP 500")));
+      }, (s) => s.seed(pfvo("a")));
+    });
+
+    it("relists when its resourceVersion is too old (410) and drops what was deleted meanwhile", async () => {
+      await withCache(async ({ server, cache }) => {
+        await waitFor("sync", () => cache.synced && server.openWatches() === 1);
+        server.faults.dropWatches();
+        server.remove(`${PREFLIGHT_PLURAL}.${GROUP}`, "a");
+        server.seed(pfvo("c"));
+        server.compact();
+        await waitFor("relisted", () => names(cache)?.join() === "b,c");
+        assert.equal(lists(server).length, 2);
+        assert.equal(cache.synced, true);
+      }, (s) => s.seed(pfvo("a"), pfvo("b")));
+    });
+
+    it("keeps answering the last known objects while the server hangs, and catches up afterwards", async () => {
+      await withCache(async ({ server, cache }) => {
+        await waitFor("sync", () => cache.synced && server.openWatches() === 1);
+        server.faults.hang();
+        server.faults.dropWatches();
+        await sleep(400); // the hung watch is torn down after requestTimeoutMs and retried
+        assert.deepEqual(names(cache), ["a"]);
+        assert.ok(server.requests.filter((r) => r.watch).length >= 3);
+        server.seed(pfvo("b"));
+        server.faults.clear();
+        await waitFor("b seen", () => names(cache)?.join() === "a,b");
+      }, (s) => s.seed(pfvo("a")));
+    });
+
+    it("backs off when the server keeps ending watches right after they start", async () => {
+      await withCache(async ({ server, cache }) => {
+        await waitFor("sync", () => cache.synced && server.openWatches() === 1);
+        const before = server.requests.length;
+        const started = Date.now();
+        while (Date.now() - started < 300) {
+          server.faults.dropWatches();
+          await sleep(5);
+        }
+        // Without backoff this loop would see a reconnect every few ms (~60); with 20, 40, 80, 100… ms far fewer.
+        assert.ok(server.requests.length - before <= 8, `${server.requests.length - before} reconnects`);
+      }, (s) => s.seed(pfvo("a")));
+    });
+  });
+
+  describe("stop()", () => {
+    it("closes its connections and timers, even while the server hangs", async () => {
+      const baseline = openSockets();
+      const server = await startKubeApiServer();
+      const cache = startPreflightCache(server.kubeConfig(), captureLog().log, { ...FAST, requestTimeoutMs: 60_000 });
+      try {
+        server.faults.hang();
+        await waitFor("list sent", () => server.requests.length === 1);
+        await cache.stop();
+        await waitFor("client and server sockets closed", () => openSockets() === baseline);
+        assert.equal(cache.list(), undefined);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("closes the open watch and keeps the last objects", async () => {
+      const baseline = openSockets();
+      const server = await startKubeApiServer();
+      server.seed(pfvo("a"));
+      const cache = startPreflightCache(server.kubeConfig(), captureLog().log, FAST);
+      try {
+        await waitFor("sync", () => cache.synced && server.openWatches() === 1);
+        await cache.stop();
+        await cache.stop(); // idempotent
+        await waitFor("watch closed", () => server.openWatches() === 0 && openSockets() === baseline);
+        assert.deepEqual(names(cache), ["a"]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+});
