@@ -127,7 +127,9 @@ describe("validating webhook", () => {
     await request(app).post(VALIDATE_PREFLIGHT_PATH).send(review).expect(200);
     const line = logs.find((l) => l["uid"] === review.request!.uid);
     assert.ok(line, "no log line with the uid");
+    assert.equal(line["msg"], "admission");
     assert.equal(line["component"], "admission");
+    assert.match(String(line["denial"]), /spec\.releaseImage: Required value/);
     assert.equal(line["kind"], "PreflightValidationOCP");
     assert.equal(line["name"], "p1");
     assert.equal(line["operation"], "CREATE");

@@ -80,7 +80,8 @@ export function admissionRouter(opts: AdmissionHttpOptions): express.Router {
           user: r?.userInfo?.username,
           decision: outcome.decision,
           ...(outcome.reason && { reason: outcome.reason }),
-          ...(outcome.response.status && outcome.decision === "denied" && { message: outcome.response.status.message }),
+          // Not `message`: winston would append it to msg.
+          ...(outcome.response.status && outcome.decision === "denied" && { denial: outcome.response.status.message }),
           warnings: outcome.response.warnings?.length ?? 0,
           duration: durationSeconds,
         });
