@@ -55,3 +55,14 @@ describe("serveUsage()", () => {
     for (const s of sut.SERVE_SETTINGS) assert.match(usage, new RegExp(`--${s.flag}\\s+${s.env ?? ""}`));
   });
 });
+
+describe("README", () => {
+  it("documents every serve setting with its flag and environment variable", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    for (const s of sut.SERVE_SETTINGS) {
+      const row = new RegExp(`\\| \`--${s.flag}\` \\| ${s.env ? `\`${s.env}\`` : ""} ?\\|`);
+      assert.match(readme, row, `README lacks --${s.flag}`);
+    }
+  });
+});
