@@ -1,11 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { MUTATE_PREFLIGHT_PATH, VALIDATE_PREFLIGHT_PATH } from "../src/api/index.js";
+import { generateCertificates } from "../src/certs/generate.js";
 import { createLogger } from "../src/log/logger.js";
 import { parseServeConfig, type ServeConfig } from "../src/server/config.js";
 import { type RunningServer, startServer } from "../src/server/serve.js";
@@ -129,6 +130,37 @@ describe("graceful shutdown", () => {
       assert.equal(JSON.parse(res.body).response.allowed, true);
       await stopped;
       await assert.rejects(httpsRequest(server.port, { ca, path: "/healthz" }), /ECONNREFUSED/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("certificate rotation", () => {
+  it("serves a rotated certificate from a new CA without a restart", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-rotate-"));
+    try {
+      const { log } = capturedLogger();
+      const server = await startServer(testConfig(dir, { CERT_POLL_SECONDS: "0.05" }), { log });
+      try {
+        const oldCa = await readFile(path.join(dir, "ca.crt"), "utf8");
+        assert.equal((await httpsRequest(server.port, { ca: oldCa, path: "/healthz" })).status, 200);
+
+        const next = generateCertificates({ serviceName: "kmm-preflight", namespace: "kmm-preflight" });
+        await writeFile(path.join(dir, "tls.key"), next.tlsKeyPem, { mode: 0o600 });
+        await writeFile(path.join(dir, "tls.crt"), next.tlsCertPem);
+
+        const deadline = Date.now() + 5000;
+        for (;;) {
+          const ok = await httpsRequest(server.port, { ca: next.caCertPem, path: "/healthz" }).then(() => true, () => false);
+          if (ok) break;
+          if (Date.now() > deadline) assert.fail("the rotated certificate was not served within 5 s");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await assert.rejects(httpsRequest(server.port, { ca: oldCa, path: "/healthz" }), /self-signed|unable to verify|certificate/i);
+      } finally {
+        await server.shutdown("test done");
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
