@@ -550,3 +550,11 @@ describe("validatePreflightUpdate()", () => {
     });
   });
 });
+
+describe("validateReleaseImage() length", () => {
+  it("reports a reference longer than the CRD's maxLength as TooLong, without echoing it", () => {
+    const errs = sut.validateReleaseImage(`quay.io/${"a".repeat(600)}:1`, FieldPath.root("spec", "releaseImage"));
+    assert.deepEqual(errs.map((e) => [e.type, e.field]), [["TooLong", "spec.releaseImage"]]);
+    assert.equal("badValue" in errs[0]!, false);
+  });
+});

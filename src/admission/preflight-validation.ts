@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
-import { PREFLIGHT_SPEC_FIELDS, type ObjectMeta, type PreflightValidationOCP } from "../api/index.js";
+import { MAX_RELEASE_IMAGE_LENGTH, PREFLIGHT_SPEC_FIELDS, type ObjectMeta, type PreflightValidationOCP } from "../api/index.js";
 import { parseImageReference } from "../registry/image-reference.js";
 import { isDns1123Subdomain, isDns1123SubdomainPrefix } from "./dns-name.js";
 import { FieldPath } from "./field-path.js";
-import { type FieldError, forbidden, invalid, required } from "./field-error.js";
+import { type FieldError, forbidden, invalid, required, tooLong } from "./field-error.js";
 import { closestName } from "./suggest.js";
 
 // Validation of PreflightValidationOCP in the style of Kubernetes' validation packages: one function
@@ -36,6 +36,7 @@ export function validateReleaseImage(v: unknown, p: FieldPath): FieldError[] {
     return [required(p, "the OpenShift release image the cluster will be upgraded to, e.g. quay.io/openshift-release-dev/ocp-release@sha256:<digest>")];
   }
   if (typeof v !== "string") return [invalid(p, v, "must be a string holding an image reference")];
+  if (v.length > MAX_RELEASE_IMAGE_LENGTH) return [tooLong(p, MAX_RELEASE_IMAGE_LENGTH)];
   const parsed = parseImageReference(v);
   return parsed.ok ? [] : parsed.errors.map((m) => invalid(p, v, m));
 }

@@ -19,6 +19,7 @@ import {
 } from "../preflight-validation-ocp.js";
 import type { JSONSchemaProps, RequiredKeys } from "./types.js";
 import * as sut from "./preflight-crd.js";
+import { MAX_RELEASE_IMAGE_LENGTH, MAX_STATUS_MODULES, MAX_STATUS_REASON_LENGTH } from "../preflight-validation-ocp.js";
 
 // Compile-time: PREFLIGHT_SPEC_FIELDS lists exactly the keys of the spec type, so the runtime checks
 // below compare the schema with the type itself.
@@ -98,7 +99,7 @@ describe("preflightCrd", () => {
       const releaseImage = spec.properties!["releaseImage"]!;
       assert.equal(releaseImage.type, "string");
       assert.equal(releaseImage.minLength, 1);
-      assert.equal(releaseImage.maxLength, sut.MAX_RELEASE_IMAGE_LENGTH);
+      assert.equal(releaseImage.maxLength, MAX_RELEASE_IMAGE_LENGTH);
     });
 
     it("defaults both booleans to false", () => {
@@ -146,8 +147,8 @@ describe("preflightCrd", () => {
     });
 
     it("bounds the list and its strings", () => {
-      assert.equal(modules.maxItems, sut.MAX_STATUS_MODULES);
-      assert.equal(moduleItem.properties!["statusReason"]!.maxLength, sut.MAX_STATUS_REASON_LENGTH);
+      assert.equal(modules.maxItems, MAX_STATUS_MODULES);
+      assert.equal(moduleItem.properties!["statusReason"]!.maxLength, MAX_STATUS_REASON_LENGTH);
       assert.equal(moduleItem.properties!["lastTransitionTime"]!.format, "date-time");
     });
   });

@@ -7,6 +7,9 @@
 
 import {
   GROUP,
+  MAX_RELEASE_IMAGE_LENGTH,
+  MAX_STATUS_MODULES,
+  MAX_STATUS_REASON_LENGTH,
   PREFLIGHT_KIND,
   PREFLIGHT_PLURAL,
   PREFLIGHT_SHORT_NAMES,
@@ -27,21 +30,6 @@ import {
   type RequiredKeys,
 } from "./types.js";
 
-/**
- * Longest accepted `spec.releaseImage`. A valid reference is at most 455 characters: a 255-character
- * name (the distribution spec's limit, registry host included), a 128-character tag and a
- * 71-character sha256 digest with their separators.
- */
-export const MAX_RELEASE_IMAGE_LENGTH = 512;
-
-/**
- * Most `status.modules` entries. Clusters run a handful of Modules; the cap keeps the worst-case
- * object (every entry at its maximum size) well under etcd's 1.5 MiB request limit.
- */
-export const MAX_STATUS_MODULES = 512;
-
-/** Longest `status.modules[].statusReason`; the controller truncates longer explanations. */
-export const MAX_STATUS_REASON_LENGTH = 1024;
 
 /** Kubernetes limits: namespaces are DNS labels, object names DNS subdomains. */
 const MAX_NAMESPACE_LENGTH = 63;
