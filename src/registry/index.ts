@@ -1,0 +1,17 @@
+// The registry package's public API: reference parsing, credentials, the client and its errors.
+export * from "./image-reference.js";
+export { credentialsFromDockerConfig, credentialsFromDockerConfigFile, DockerConfigError, type Credentials, type CredentialLookup } from "./docker-config.js";
+export { MEDIA_TYPES, formatPlatform, parsePlatform, type Descriptor, type ImageManifest, type Platform } from "./manifest.js";
+export { RegistryError, redactUrl, redactSecrets, type RegistryErrorKind } from "./registry-error.js";
+export {
+  DEFAULT_PLATFORM,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  MAX_MANIFEST_BYTES,
+  RegistryClient,
+  type GetImageOptions,
+  type RegistryClientOptions,
+  type RequestOptions,
+  type ResolvedImage,
+} from "./registry-client.js";
+export { DEFAULT_BACKOFF, type BackoffOptions } from "./retry-policy.js";

@@ -1,0 +1,84 @@
+// TLS per registry against a real docker-registry serving HTTPS with a certificate from a private CA,
+// and plain HTTP (registryTLS.insecure).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { RegistryClient, RegistryError, type RegistryClientOptions } from "../src/registry/index.js";
+import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
+import { startRegistry, type RunningRegistry } from "./support/registry.js";
+import { captureLog } from "./support/registry-log.js";
+
+function isRegistryError(kind: RegistryError["kind"], message?: RegExp) {
+  return (e: unknown) => {
+    assert.ok(e instanceof RegistryError, `not a RegistryError: ${String(e)}`);
+    assert.equal(e.kind, kind, e.message);
+    if (message) assert.match(e.message, message);
+    return true;
+  };
+}
+
+describe("registry TLS", () => {
+  let https: RunningRegistry;
+  let http: RunningRegistry;
+  let secureImage: PushedImage;
+  let plainImage: PushedImage;
+  const clients: RegistryClient[] = [];
+  const clientFor = (o: RegistryClientOptions) => {
+    const c = new RegistryClient({ retries: 0, ...o });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    https = await startRegistry({ tls: true });
+    http = await startRegistry();
+    secureImage = await pushSimpleImage(https, "kmm/tls", "v1");
+    plainImage = await pushSimpleImage(http, "kmm/plain", "v1");
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([https?.stop(), http?.stop()]);
+  });
+
+  describe("given an HTTPS registry whose CA the client trusts through `ca`", () => {
+    it("verifies the certificate and pulls", async () => {
+      const r = await clientFor({ ca: https.ca! }).getImage(`${https.host}/kmm/tls:v1`);
+      assert.equal(r.digest, secureImage.digest);
+    });
+  });
+
+  describe("given an HTTPS registry with an untrusted certificate", () => {
+    it("refuses it with a TLS message, without retrying", async () => {
+      const logged: string[] = [];
+      const c = clientFor({ retries: 3, log: captureLog(logged) });
+      await assert.rejects(c.getImage(`${https.host}/kmm/tls:v1`), (e: unknown) => {
+        isRegistryError("Unreachable", /TLS verification of 127\.0\.0\.1:\d+ failed .*insecureSkipTLSVerify/)(e);
+        assert.equal((e as RegistryError).retryable, false);
+        return true;
+      });
+      assert.equal(logged.filter((l) => l.includes("retrying")).length, 0);
+    });
+  });
+
+  describe("given registryTLS.insecureSkipTLSVerify for that registry", () => {
+    it("pulls without verifying, only from that registry", async () => {
+      const c = clientFor({ tls: (r) => (r === https.host ? { insecureSkipTLSVerify: true } : undefined) });
+      const r = await c.getImage(`${https.host}/kmm/tls:v1`);
+      assert.equal(r.digest, secureImage.digest);
+      const s = await c.openBlob(r.ref, r.manifest.layers[0]!);
+      for await (const _ of s);
+    });
+  });
+
+  describe("given registryTLS.insecure for a plain-HTTP registry", () => {
+    it("pulls over HTTP", async () => {
+      const r = await clientFor({ tls: () => ({ insecure: true }) }).getImage(`${http.host}/kmm/plain:v1`);
+      assert.equal(r.digest, plainImage.digest);
+    });
+  });
+
+  describe("given a plain-HTTP registry without registryTLS.insecure", () => {
+    it("fails, suggesting registryTLS.insecure", async () => {
+      await assert.rejects(clientFor({}).getImage(`${http.host}/kmm/plain:v1`), isRegistryError("Unreachable", /registryTLS\.insecure/));
+    });
+  });
+});
