@@ -5,6 +5,7 @@ import { ensureCertificates } from "../certs/cert-files.js";
 import { createLogger } from "../log/logger.js";
 import { parseServeConfig, serveUsage } from "../server/config.js";
 import { startServer } from "../server/serve.js";
+import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
 import { renderResults, validateDocuments } from "./validate.js";
 
@@ -13,6 +14,9 @@ const USAGE = `Usage: kmm-preflight <command> [flags]
 Commands:
   serve                         run the admission webhook server (HTTPS); see: kmm-preflight serve --help
   validate -f <file>|-          default and validate PreflightValidationOCP YAML offline, as the webhooks would
+  check --module <file> (--release-image <ref> [--rt] | --kernel <version>)
+                                the image stage for Modules: does the image for that kernel hold the module?
+                                see: kmm-preflight check --help
   certs [--dir certs]           generate a development CA and serving certificate (ca.crt, tls.crt, tls.key)
         [--service-name N] [--namespace NS]
   inject-ca --ca <ca.crt> [-f <file>|-]
@@ -23,12 +27,13 @@ Commands:
 /** Exit codes: 0 success, 1 something was denied, 2 the command could not do its work (usage, I/O). */
 class UsageError extends Error {}
 
-async function readInput(path: string): Promise<string> {
-  if (path !== "-") return readFile(path, "utf8");
+async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString("utf8");
 }
+
+const readInput = (path: string): Promise<string> => (path === "-" ? readStdin() : readFile(path, "utf8"));
 
 function args(argv: string[], options: NonNullable<ParseArgsConfig["options"]>) {
   try {
@@ -66,6 +71,19 @@ async function injectCa(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function check(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${CHECK_USAGE}\n`);
+    return 0;
+  }
+  const parsed = parseCheckArgs(argv);
+  if (!parsed.ok) throw new UsageError(`${parsed.errors.join("\n")}\n(kmm-preflight check --help lists the flags)`);
+  const log = createLogger({ level: "warn", stream: process.stderr });
+  const report = await runCheck(parsed.options, { stdin: readStdin, log });
+  await writeCheckOutputs(parsed.options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+  return checkExitCode(report);
+}
+
 async function serve(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${serveUsage()}\n`);
@@ -89,7 +107,7 @@ async function serve(argv: string[]): Promise<number> {
   return code;
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, certs, "inject-ca": injectCa };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, check, certs, "inject-ca": injectCa };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

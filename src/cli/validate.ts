@@ -1,8 +1,9 @@
-import { parseAllDocuments, stringify } from "yaml";
+import { stringify } from "yaml";
 import { formatFieldError, formatInvalid, type FieldError } from "../admission/field-error.js";
 import { PREFLIGHT_GVK } from "../admission/preflight-routes.js";
 import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
 import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type PreflightValidationOCP } from "../api/index.js";
+import { describeObject, readYamlObjects } from "./yaml-documents.js";
 
 // `kmm-preflight validate`: the admission chain (defaulting, then validation) over YAML documents,
 // without a cluster. Pure: text in, results out; main.ts does the I/O.
@@ -12,8 +13,6 @@ export type DocumentResult =
   | { readonly kind: "denied"; readonly source: string; readonly message: string; readonly errors: readonly string[]; readonly warnings: readonly string[] }
   | { readonly kind: "unparsable"; readonly source: string; readonly message: string }
   | { readonly kind: "passed-through"; readonly source: string; readonly object: unknown; readonly note: string };
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
@@ -37,29 +36,13 @@ function admit(raw: Record<string, unknown>, source: string): DocumentResult {
 
 /** Every document of a YAML stream, in order; `sourceName` names the file in messages. */
 export function validateDocuments(text: string, sourceName: string): DocumentResult[] {
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const results: DocumentResult[] = [];
-  list.forEach((doc, i) => {
-    const source = `${sourceName} (document ${i + 1})`;
-    if (doc.errors.length) {
-      results.push({ kind: "unparsable", source, message: doc.errors.map((e) => e.message).join("; ") });
-      return;
+  return readYamlObjects(text, sourceName).map((doc): DocumentResult => {
+    if (!doc.ok) return { kind: "unparsable", source: doc.source, message: doc.message };
+    if (doc.value["kind"] !== PREFLIGHT_KIND) {
+      return { kind: "passed-through", source: doc.source, object: doc.value, note: `${describeObject(doc.value)} is not a ${PREFLIGHT_KIND}; passed through unchanged` };
     }
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) return; // an empty document between `---` separators
-    if (!isObject(value)) {
-      results.push({ kind: "unparsable", source, message: "document is not a Kubernetes object (a YAML mapping)" });
-      return;
-    }
-    if (value["kind"] !== PREFLIGHT_KIND) {
-      const what = `${String(value["kind"] ?? "(no kind)")} ${JSON.stringify(String((value["metadata"] as { name?: unknown } | undefined)?.name ?? ""))}`;
-      results.push({ kind: "passed-through", source, object: value, note: `${what} is not a ${PREFLIGHT_KIND}; passed through unchanged` });
-      return;
-    }
-    results.push(admit(value, source));
+    return admit(doc.value, doc.source);
   });
-  return results;
 }
 
 export interface Rendered {

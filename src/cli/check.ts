@@ -1,0 +1,188 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { MODULE_KIND, type Module } from "../api/index.js";
+import { type ImageStageResult, checkModuleImage } from "../image-check/image-stage.js";
+import { terminationMessage } from "../image-check/report.js";
+import type { Logger } from "../log/logger.js";
+import { RegistryClient, credentialsFromDockerConfig, parsePlatform, type CredentialLookup, type Platform } from "../registry/index.js";
+import { type ReleaseKernel, ReleaseKernelResolver } from "../release/release-kernel.js";
+import { mapLimit } from "../util/map-limit.js";
+import { describeObject, readYamlObjects } from "./yaml-documents.js";
+
+/** Modules checked at once: each streams layers from a registry. */
+const MODULE_CONCURRENCY = 4;
+
+// `kmm-preflight check`: the image stage for Modules in YAML files, without a cluster. It is also
+// what the in-cluster image-stage Job runs (with --termination-message-path).
+
+export interface CheckOptions {
+  readonly modules: readonly string[];
+  readonly releaseImage?: string;
+  readonly rt: boolean;
+  readonly kernel?: string;
+  readonly pullSecret?: string;
+  readonly platform?: Platform;
+  readonly registryCa: readonly string[];
+  readonly insecureRegistries: readonly string[];
+  readonly namespace: string;
+  readonly output: "text" | "json";
+  readonly terminationMessagePath?: string;
+}
+
+export const CHECK_USAGE = `Usage: kmm-preflight check --module <module.yaml>|- (--release-image <ref> [--rt] | --kernel <version>) [flags]
+
+  --module, -m <file>|-         Module YAML (several documents and files allowed); other kinds are ignored
+  --release-image <ref>         OpenShift release image; its driver-toolkit says which kernel to check
+  --rt                          use the release's real-time kernel
+  --kernel <version>            check this kernel instead of reading a release image
+  --pull-secret <file>          a kubernetes.io/dockerconfigjson (.dockerconfigjson) or docker config.json
+  --platform <os/arch[/variant]>  platform picked from multi-arch images (default linux/amd64)
+  --registry-ca <file>          extra trusted CA certificate (PEM), may repeat
+  --insecure-registry <host[:port]>  reach this registry over plain HTTP, may repeat
+  --namespace <ns>              namespace of Modules that name none (default "default")
+  --output text|json            (default text)
+  --termination-message-path <file>  also write the results as JSON that fits a termination message
+
+Exit code: 0 every Module verified, 1 some failed, 2 an error kept a check from finishing.`;
+
+export type ParsedCheck = { ok: true; options: CheckOptions } | { ok: false; errors: string[] };
+
+export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
+  let v: Record<string, string | boolean | string[] | undefined>;
+  try {
+    v = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        module: { type: "string", short: "m", multiple: true },
+        "release-image": { type: "string" },
+        rt: { type: "boolean", default: false },
+        kernel: { type: "string" },
+        "pull-secret": { type: "string" },
+        platform: { type: "string" },
+        "registry-ca": { type: "string", multiple: true },
+        "insecure-registry": { type: "string", multiple: true },
+        namespace: { type: "string", default: "default" },
+        output: { type: "string", short: "o", default: "text" },
+        "termination-message-path": { type: "string" },
+      },
+    }).values;
+  } catch (err) {
+    return { ok: false, errors: [err instanceof Error ? err.message : String(err)] };
+  }
+  const errors: string[] = [];
+  const modules = (v["module"] as string[] | undefined) ?? [];
+  if (modules.length === 0) errors.push("--module <file> is required (- reads standard input)");
+  const releaseImage = v["release-image"] as string | undefined;
+  const kernel = v["kernel"] as string | undefined;
+  if (!!releaseImage === !!kernel) errors.push("give exactly one of --release-image <ref> or --kernel <version>");
+  if (v["rt"] && !releaseImage) errors.push("--rt picks the real-time kernel of --release-image; with --kernel, name the RT kernel itself");
+  const output = v["output"] as string;
+  if (output !== "text" && output !== "json") errors.push(`--output must be text or json, not "${output}"`);
+  let platform: Platform | undefined;
+  if (v["platform"] !== undefined) {
+    try {
+      platform = parsePlatform(v["platform"] as string);
+    } catch (err) {
+      errors.push(`--platform: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (errors.length) return { ok: false, errors };
+  return {
+    ok: true,
+    options: {
+      modules,
+      ...(releaseImage !== undefined && { releaseImage }),
+      ...(kernel !== undefined && { kernel }),
+      rt: v["rt"] === true,
+      ...(v["pull-secret"] !== undefined && { pullSecret: v["pull-secret"] as string }),
+      ...(platform && { platform }),
+      registryCa: (v["registry-ca"] as string[] | undefined) ?? [],
+      insecureRegistries: (v["insecure-registry"] as string[] | undefined) ?? [],
+      namespace: v["namespace"] as string,
+      output: output as "text" | "json",
+      ...(v["termination-message-path"] !== undefined && { terminationMessagePath: v["termination-message-path"] as string }),
+    },
+  };
+}
+
+export interface CheckReport {
+  readonly kernel?: ReleaseKernel | { readonly kernel: string };
+  readonly results: readonly ImageStageResult[];
+  /** Problems that kept Modules from being checked at all (unreadable YAML, a release image without a kernel). */
+  readonly errors: readonly string[];
+  readonly notes: readonly string[];
+}
+
+export const checkExitCode = (r: CheckReport): 0 | 1 | 2 =>
+  r.errors.length || r.results.some((x) => x.verificationStatus === "error") ? 2 : r.results.some((x) => x.verificationStatus === "false") ? 1 : 0;
+
+function describeKernel(k: CheckReport["kernel"]): string {
+  if (!k) return "unknown";
+  if (!("releaseImage" in k)) return `${k.kernel} (given)`;
+  return `${k.kernel} (${k.rt ? "real-time kernel of " : ""}${k.releaseImage}, driver-toolkit ${k.driverToolkitImage})`;
+}
+
+export function renderCheckText(r: CheckReport): string {
+  const lines = [`kernel: ${describeKernel(r.kernel)}`];
+  for (const x of r.results) {
+    lines.push("", `Module ${x.namespace}/${x.name}`);
+    if (x.mappingIndex !== undefined) lines.push(`  mapping:  spec.moduleLoader.container.kernelMappings[${x.mappingIndex}]`);
+    if (x.image) lines.push(`  image:    ${x.image}${x.digest ? ` (${x.digest})` : ""}`);
+    lines.push(`  verdict:  ${x.skipped ? "skipped" : x.verificationStatus} (image stage)`, `  reason:   ${x.reason}`);
+  }
+  for (const e of r.errors) lines.push("", `error: ${e}`);
+  return `${lines.join("\n")}\n`;
+}
+
+async function readInput(path: string, stdin: () => Promise<string>): Promise<string> {
+  return path === "-" ? stdin() : readFile(path, "utf8");
+}
+
+function toModule(value: Record<string, unknown>, namespace: string): Module {
+  const m = value as unknown as Module;
+  return { ...m, metadata: { ...m.metadata, namespace: m.metadata?.namespace || namespace } };
+}
+
+/** Runs the image stage for every Module in the given files; never throws for a Module's problem. */
+export async function runCheck(o: CheckOptions, io: { stdin: () => Promise<string>; log?: Logger }): Promise<CheckReport> {
+  const errors: string[] = [];
+  const notes: string[] = [];
+  const modules: Module[] = [];
+  for (const f of o.modules) {
+    for (const doc of readYamlObjects(await readInput(f, io.stdin), f === "-" ? "<stdin>" : f)) {
+      if (!doc.ok) errors.push(`${doc.source}: ${doc.message}`);
+      else if (doc.value["kind"] === MODULE_KIND) modules.push(toModule(doc.value, o.namespace));
+      else notes.push(`${doc.source}: ${describeObject(doc.value)} is not a Module; ignored`);
+    }
+  }
+  if (modules.length === 0 && errors.length === 0) errors.push(`no ${MODULE_KIND} in ${o.modules.join(", ")}`);
+
+  const credentials: CredentialLookup | undefined = o.pullSecret ? credentialsFromDockerConfig(await readFile(o.pullSecret)) : undefined;
+  const ca = await Promise.all(o.registryCa.map((f) => readFile(f, "utf8")));
+  const insecure = new Set(o.insecureRegistries);
+  const shared = { credentials, ca, platform: o.platform, log: io.log };
+
+  let kernel: CheckReport["kernel"] = o.kernel !== undefined ? { kernel: o.kernel } : undefined;
+  if (o.releaseImage !== undefined) {
+    const client = new RegistryClient({ ...shared, tls: (registry) => (insecure.has(registry) ? { insecure: true } : undefined) });
+    try {
+      kernel = await new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt);
+    } catch (err) {
+      errors.push(`cannot tell the kernel of ${o.releaseImage}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      await client.close();
+    }
+  }
+  const k = kernel?.kernel;
+  const results = k === undefined ? [] : await mapLimit(modules, MODULE_CONCURRENCY, (m) => checkModuleImage(m, k, { ...shared, insecureRegistries: o.insecureRegistries }));
+  return { ...(kernel && { kernel }), results, errors, notes };
+}
+
+export async function writeCheckOutputs(o: CheckOptions, r: CheckReport, out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<void> {
+  for (const n of r.notes) out.stderr(`note: ${n}\n`);
+  if (o.output === "json") out.stdout(`${JSON.stringify({ kernel: r.kernel, results: r.results, errors: r.errors }, null, 2)}\n`);
+  else out.stdout(renderCheckText(r));
+  if (o.terminationMessagePath) await writeFile(o.terminationMessagePath, terminationMessage({ kernel: r.kernel?.kernel, results: r.results, errors: r.errors }));
+}

@@ -1,0 +1,26 @@
+import { parseAllDocuments } from "yaml";
+
+export type YamlDocument =
+  | { readonly ok: true; readonly source: string; readonly value: Record<string, unknown> }
+  | { readonly ok: false; readonly source: string; readonly message: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The objects of a multi-document YAML stream, each named `<sourceName> (document N)`; empty documents are dropped. */
+export function readYamlObjects(text: string, sourceName: string): YamlDocument[] {
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [docs];
+  const out: YamlDocument[] = [];
+  list.forEach((doc, i) => {
+    const source = `${sourceName} (document ${i + 1})`;
+    if (doc.errors.length) return void out.push({ ok: false, source, message: doc.errors.map((e) => e.message).join("; ") });
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return;
+    if (!isObject(value)) return void out.push({ ok: false, source, message: "document is not a Kubernetes object (a YAML mapping)" });
+    out.push({ ok: true, source, value });
+  });
+  return out;
+}
+
+export const describeObject = (o: Record<string, unknown>) =>
+  `${String(o["kind"] ?? "(no kind)")} ${JSON.stringify(String((o["metadata"] as { name?: unknown } | undefined)?.name ?? ""))}`;

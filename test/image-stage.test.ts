@@ -1,0 +1,234 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Module } from "../src/api/index.js";
+import { checkModuleImage } from "../src/image-check/image-stage.js";
+import { RegistryClient, credentialsFromDockerConfig } from "../src/registry/index.js";
+import { ReleaseKernelError, ReleaseKernelResolver } from "../src/release/release-kernel.js";
+import { pushFakeRelease, type FakeRelease } from "./support/fake-release.js";
+import { gzip, pushImage, tarLayer } from "./support/oci-image.js";
+import { closedPort } from "./support/registry-proxy.js";
+import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
+
+// The image stage end to end against a real registry (Debian's docker-registry on loopback).
+
+const KERNEL = "5.14.0-427.26.1.el9_4.x86_64";
+const RT_KERNEL = "5.14.0-427.26.1.el9_4.x86_64+rt";
+
+function moduleFor(host: string, over: Partial<{ name: string; moduleName: string; image: string; regexp: string; dirName: string }> = {}): Module {
+  return {
+    apiVersion: "kmm.sigs.x-k8s.io/v1beta1",
+    kind: "Module",
+    metadata: { name: over.name ?? "my-driver", namespace: "drivers" },
+    spec: {
+      selector: { "node-role.kubernetes.io/worker": "" },
+      moduleLoader: {
+        container: {
+          modprobe: { moduleName: over.moduleName ?? "my-driver", ...(over.dirName && { dirName: over.dirName }) },
+          kernelMappings: [
+            { regexp: "^4\\.18\\.", containerImage: `${host}/kmm/old:never` },
+            { regexp: over.regexp ?? "^5\\.14\\.", containerImage: over.image ?? `${host}/kmm/\${MOD_NAME}:\${KERNEL_FULL_VERSION}` },
+          ],
+        },
+      },
+    },
+  } as Module;
+}
+
+describe("image stage against a real registry", () => {
+  let reg: RunningRegistry;
+  let release: FakeRelease;
+  const insecure = () => ({ insecureRegistries: [reg.host] });
+
+  before(async () => {
+    reg = await startRegistry();
+    release = await pushFakeRelease(reg, { tag: "4.16.3", kernel: KERNEL, rtKernel: RT_KERNEL });
+    const base = gzip(await tarLayer([{ path: "usr/bin/modprobe", content: "" }]));
+    const withModule = gzip(await tarLayer([{ path: `opt/lib/modules/${KERNEL}/extra/my_driver.ko`, content: "\x7fELF" }]));
+    // A plain (uncompressed) top layer, as some build tools produce.
+    const unrelated = await tarLayer([{ path: "etc/motd", content: "hi\n" }]);
+    await pushImage(reg, "kmm/my-driver", KERNEL, { layers: [base, withModule, unrelated] });
+    await pushImage(reg, "kmm/deleted", KERNEL, { layers: [base, withModule, await tarLayer([{ path: `opt/lib/modules/${KERNEL}/extra/.wh.my_driver.ko` }])] });
+    await pushImage(reg, "kmm/wrong-kernel", KERNEL, { layers: [base, gzip(await tarLayer([{ path: "opt/lib/modules/5.14.0-284.el9.x86_64/extra/my_driver.ko" }]))] });
+  });
+  after(() => reg.stop());
+
+  describe("checkModuleImage()", () => {
+    it("verifies a Module whose image holds the module in a subdirectory, spelled with _ for -", async () => {
+      const r = await checkModuleImage(moduleFor(reg.host), KERNEL, insecure());
+      assert.equal(r.verificationStatus, "true", r.reason);
+      assert.equal(r.path, `/opt/lib/modules/${KERNEL}/extra/my_driver.ko`);
+      assert.equal(r.mappingIndex, 1);
+      assert.equal(r.image, `${reg.host}/kmm/my-driver:${KERNEL}`);
+      assert.match(r.digest!, /^sha256:[0-9a-f]{64}$/);
+    });
+
+    it("fails when the image for the kernel does not exist", async () => {
+      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/my-driver:no-such-tag` }), KERNEL, insecure());
+      assert.equal(r.verificationStatus, "false");
+      assert.match(r.reason, /^image does not exist: .*no-such-tag/);
+    });
+
+    it("fails when an upper layer's whiteout deleted the module", async () => {
+      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/deleted:${KERNEL}` }), KERNEL, insecure());
+      assert.equal(r.verificationStatus, "false");
+      assert.match(r.reason, /does not contain my-driver\.ko/);
+    });
+
+    it("fails naming the kernel directories the image does have", async () => {
+      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/wrong-kernel:${KERNEL}` }), KERNEL, insecure());
+      assert.equal(r.verificationStatus, "false");
+      assert.match(r.reason, /lib\/modules\/ holds 5\.14\.0-284\.el9\.x86_64/);
+    });
+
+    it("fails with upstream's words when no kernel mapping matches", async () => {
+      const r = await checkModuleImage(moduleFor(reg.host, { regexp: "^6\\." }), KERNEL, insecure());
+      assert.equal(r.verificationStatus, "false");
+      assert.match(r.reason, new RegExp(`failed to find mapping for kernel ${KERNEL.replace(/\./g, "\\.")}: kernel mapping not found`));
+    });
+
+    it("skips a Module with no moduleLoader, and does not crash on it", async () => {
+      const m = { ...moduleFor(reg.host), spec: { selector: {} } } as Module;
+      const r = await checkModuleImage(m, KERNEL, insecure());
+      assert.equal(r.skipped, true);
+    });
+
+    it("reports an unreachable registry as an error, not a failure", async () => {
+      const host = `127.0.0.1:${await closedPort()}`;
+      const r = await checkModuleImage(moduleFor(host), KERNEL, { insecureRegistries: [host], clientOptions: { retries: 1, backoff: { initialMs: 10, maxMs: 20 } } });
+      assert.equal(r.verificationStatus, "error");
+      assert.match(r.reason, /could not be checked/);
+    });
+  });
+
+  describe("ReleaseKernelResolver", () => {
+    it("reads the kernel from the release's driver-toolkit image, standard and real-time", async () => {
+      const client = new RegistryClient({ tls: () => ({ insecure: true }) });
+      try {
+        const resolver = new ReleaseKernelResolver(client);
+        const k = await resolver.resolve(release.releaseImage, false);
+        assert.equal(k.kernel, KERNEL);
+        assert.equal(k.driverToolkitImage, release.driverToolkitImage);
+        assert.equal((await resolver.resolve(release.releaseImage, true)).kernel, RT_KERNEL);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it("reads the release's layers once per digest and flavour", async () => {
+      const client = new RegistryClient({ tls: () => ({ insecure: true }) });
+      let blobs = 0;
+      const open = client.openBlob.bind(client);
+      client.openBlob = (...args) => ((blobs += 1), open(...args));
+      try {
+        const resolver = new ReleaseKernelResolver(client);
+        await resolver.resolve(release.releaseImage, false);
+        const first = blobs;
+        await Promise.all([resolver.resolve(release.releaseImage, false), resolver.resolve(release.releaseImage, false)]);
+        assert.ok(first > 0);
+        assert.equal(blobs, first);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it("says so when the image is not an OpenShift release", async () => {
+      const other = await pushFakeRelease(reg, { tag: "not-a-release", kernel: KERNEL, omitImageReferences: true });
+      const client = new RegistryClient({ tls: () => ({ insecure: true }) });
+      try {
+        await assert.rejects(new ReleaseKernelResolver(client).resolve(other.releaseImage, false), (e: unknown) => e instanceof ReleaseKernelError && /image-references/.test(e.message));
+      } finally {
+        await client.close();
+      }
+    });
+
+    it("says the release may have no RT kernel when RT_KERNEL_VERSION is empty", async () => {
+      const noRt = await pushFakeRelease(reg, { tag: "no-rt", kernel: KERNEL });
+      const client = new RegistryClient({ tls: () => ({ insecure: true }) });
+      try {
+        await assert.rejects(new ReleaseKernelResolver(client).resolve(noRt.releaseImage, true), /RT_KERNEL_VERSION/);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  describe("kmm-preflight check", () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-check-"));
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+
+    function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+      return new Promise((resolve) => {
+        execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "check", ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    }
+    async function moduleFile(name: string, modules: Module[]): Promise<string> {
+      const f = path.join(dir, name);
+      await writeFile(f, modules.map((m) => JSON.stringify(m)).join("\n---\n"));
+      return f;
+    }
+
+    it("prints kernel, mapping, image and verdict per Module and exits 0 when all are verified", async () => {
+      const f = await moduleFile("ok.yaml", [moduleFor(reg.host)]);
+      const term = path.join(dir, "termination-log");
+      const r = await cli(["--module", f, "--release-image", release.releaseImage, "--insecure-registry", reg.host, "--termination-message-path", term]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`^kernel: ${KERNEL.replace(/\./g, "\\.")} \\(${release.releaseImage.replace(/\./g, "\\.")}`, "m"));
+      assert.match(r.stdout, /Module drivers\/my-driver\n  mapping:  spec\.moduleLoader\.container\.kernelMappings\[1\]\n  image:    .*kmm\/my-driver:/);
+      assert.match(r.stdout, /verdict:  true \(image stage\)/);
+      const message = JSON.parse(await readFile(term, "utf8"));
+      assert.equal(message.kernel, KERNEL);
+      assert.equal(message.results[0].verificationStatus, "true");
+    });
+
+    it("exits 1 when a Module fails, with --kernel and JSON output", async () => {
+      const f = await moduleFile("mixed.yaml", [moduleFor(reg.host), moduleFor(reg.host, { name: "gone", image: `${reg.host}/kmm/deleted:${KERNEL}` })]);
+      const r = await cli(["--module", f, "--kernel", KERNEL, "--insecure-registry", reg.host, "--output", "json"]);
+      assert.equal(r.code, 1, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.deepEqual(out.results.map((x: { name: string; verificationStatus: string }) => [x.name, x.verificationStatus]), [["my-driver", "true"], ["gone", "false"]]);
+    });
+
+    it("exits 2 when the release image cannot be read", async () => {
+      const f = await moduleFile("ok2.yaml", [moduleFor(reg.host)]);
+      const r = await cli(["--module", f, "--release-image", `${reg.host}/ocp/release:missing`, "--insecure-registry", reg.host]);
+      assert.equal(r.code, 2);
+      assert.match(r.stdout, /error: cannot tell the kernel of .*ocp\/release:missing/);
+    });
+
+    it("exits 2 with usage help for contradictory flags", async () => {
+      const r = await cli(["--module", "x.yaml", "--kernel", KERNEL, "--release-image", release.releaseImage]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /exactly one of --release-image <ref> or --kernel <version>/);
+    });
+  });
+});
+
+describe("image stage with an authenticating registry", () => {
+  let reg: RunningRegistry;
+  before(async () => {
+    reg = await startRegistry({ auth: "htpasswd" });
+    await pushImage(reg, "kmm/my-driver", KERNEL, { layers: [gzip(await tarLayer([{ path: `opt/lib/modules/${KERNEL}/my_driver.ko.xz` }]))] });
+  });
+  after(() => reg.stop());
+
+  it("reports missing credentials as an error that points at spec.imageRepoSecret", async () => {
+    const r = await checkModuleImage(moduleFor(reg.host), KERNEL, { insecureRegistries: [reg.host] });
+    assert.equal(r.verificationStatus, "error");
+    assert.match(r.reason, /imageRepoSecret/);
+  });
+
+  it("verifies with the Module's pull secret (a compressed .ko.xz)", async () => {
+    const r = await checkModuleImage(moduleFor(reg.host), KERNEL, { insecureRegistries: [reg.host], credentials: credentialsFromDockerConfig(dockerConfigFor(reg)) });
+    assert.equal(r.verificationStatus, "true", r.reason);
+    assert.equal(r.path, `/opt/lib/modules/${KERNEL}/my_driver.ko.xz`);
+  });
+});

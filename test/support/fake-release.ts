@@ -1,0 +1,38 @@
+import { gzip, pushImage, tarLayer, type PushTarget } from "./oci-image.js";
+
+// A minimal OpenShift release image and its driver-toolkit image, laid out as the real ones are.
+
+export interface FakeRelease {
+  readonly releaseImage: string;
+  readonly driverToolkitImage: string;
+}
+
+export async function pushFakeRelease(
+  reg: PushTarget & { host: string },
+  opts: { tag: string; kernel: string; rtKernel?: string; rhelVersion?: string; omitImageReferences?: boolean },
+): Promise<FakeRelease> {
+  const dtkInfo = { KERNEL_VERSION: opts.kernel, RT_KERNEL_VERSION: opts.rtKernel ?? "", RHEL_VERSION: opts.rhelVersion ?? "9.4" };
+  const dtk = await pushImage(reg, "ocp/driver-toolkit", opts.tag, {
+    layers: [
+      gzip(await tarLayer([{ path: "etc/os-release", content: "ID=rhel\n" }])),
+      gzip(await tarLayer([{ path: "etc/driver-toolkit-release.json", content: JSON.stringify(dtkInfo) }])),
+    ],
+  });
+  const driverToolkitImage = `${reg.host}/ocp/driver-toolkit@${dtk.digest}`;
+  const imageStream = {
+    kind: "ImageStream",
+    apiVersion: "image.openshift.io/v1",
+    metadata: { name: opts.tag },
+    spec: {
+      tags: [
+        { name: "cli", from: { kind: "DockerImage", name: `${reg.host}/ocp/cli@sha256:${"0".repeat(64)}` } },
+        { name: "driver-toolkit", from: { kind: "DockerImage", name: driverToolkitImage } },
+      ],
+    },
+  };
+  const top = opts.omitImageReferences ? [{ path: "release-manifests/release-metadata", content: "{}" }] : [{ path: "release-manifests/image-references", content: JSON.stringify(imageStream) }];
+  await pushImage(reg, "ocp/release", opts.tag, {
+    layers: [gzip(await tarLayer([{ path: "usr/bin/cluster-version-operator", content: "#!/bin/true\n" }])), gzip(await tarLayer(top))],
+  });
+  return { releaseImage: `${reg.host}/ocp/release:${opts.tag}`, driverToolkitImage };
+}
