@@ -307,6 +307,26 @@ export async function pushImage(target: PushTarget, repo: string, tag: string, o
 }
 
 /**
+ * Pushes a config and manifest for layers already uploaded (e.g. with pushBlobStream), so an image can
+ * have layers too large to hold in memory. `diffIds` are the sha256 of each layer's uncompressed tar.
+ */
+export async function pushManifestFor(
+  target: PushTarget,
+  repo: string,
+  tag: string,
+  layers: readonly (BlobDescriptor & { diffId: string })[],
+  opts: { credentials?: PushCredentials } = {},
+): Promise<PushedImage> {
+  const s = await openSession(target, repo, opts.credentials);
+  const configJson = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) } }));
+  const config: BlobDescriptor = { mediaType: MEDIA.ociConfig, digest: await uploadBlob(s, configJson), size: configJson.length };
+  const descriptors = layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size }));
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config, layers: descriptors }, null, 2));
+  const digest = await putManifest(s, tag, manifest, MEDIA.ociManifest);
+  return { mediaType: MEDIA.ociManifest, digest, size: manifest.length, manifest, config, layers: descriptors };
+}
+
+/**
  * Pushes an index (OCI) or manifest list (Docker) under `tag`, one entry per platform
  * (`"linux/amd64"`, `"linux/arm64/v8"`), pointing at images already pushed to `repo`.
  */
