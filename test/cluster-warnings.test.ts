@@ -20,7 +20,7 @@ const silent = () => createLogger({ level: "error", stream: new Writable({ write
 async function startWithCluster(api: KubeApiServer, dir: string): Promise<{ server: RunningServer; ca: string }> {
   const kubeconfig = path.join(dir, "kubeconfig");
   await writeFile(kubeconfig, api.kubeConfig().exportConfig());
-  const r = parseServeConfig(["--kubeconfig", kubeconfig], { PORT: "0", HOST: "127.0.0.1", CERT_DIR: path.join(dir, "certs") });
+  const r = parseServeConfig(["--kubeconfig", kubeconfig], { PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: path.join(dir, "certs") });
   if (!r.ok) throw new Error(r.errors.join("; "));
   const server = await startServer(r.config, { log: silent() });
   return { server, ca: await readFile(path.join(dir, "certs", "ca.crt"), "utf8") };

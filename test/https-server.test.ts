@@ -1,5 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import https from "node:https";
 import { tmpdir } from "node:os";
@@ -14,7 +15,7 @@ import { SERVICE_DNS_NAME, httpsRequest } from "./support/https-client.js";
 import { preflight, reviewOf } from "./support/reviews.js";
 
 function testConfig(certDir: string, over: Record<string, string> = {}): ServeConfig {
-  const r = parseServeConfig([], { PORT: "0", HOST: "127.0.0.1", CERT_DIR: certDir, NO_CLUSTER: "true", ...over });
+  const r = parseServeConfig([], { PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: certDir, NO_CLUSTER: "true", ...over });
   if (!r.ok) throw new Error(r.errors.join("; "));
   return r.config;
 }
@@ -87,6 +88,21 @@ describe("admission server over real HTTPS", () => {
     await assert.rejects(httpsRequest(server.port, { ca, path: "/healthz", maxVersion: "TLSv1.1" }));
   });
 
+  it("counts admission requests by webhook, operation and decision, and exposes the certificate expiry, on a plain-HTTP metrics port", async () => {
+    await httpsRequest(server.port, { ca, path: VALIDATE_PREFLIGHT_PATH, body: reviewOf({ object: preflight("m1", {}) }) });
+    await httpsRequest(server.port, { ca, path: MUTATE_PREFLIGHT_PATH, body: reviewOf({ object: preflight("m2") }) });
+    const res = await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^kmm_preflight_admission_requests_total\{webhook="validate-preflightvalidationocp",operation="CREATE",decision="denied"\} [1-9]/m);
+    assert.match(text, /^kmm_preflight_admission_requests_total\{webhook="mutate-preflightvalidationocp",operation="CREATE",decision="patched"\} [1-9]/m);
+    assert.match(text, /^kmm_preflight_admission_duration_seconds_count\{webhook="validate-preflightvalidationocp"\} [1-9]/m);
+    const expiry = Number(/^kmm_preflight_certificate_expiry_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+    const notAfter = new X509Certificate(await readFile(path.join(dir, "certs", "tls.crt"))).validTo;
+    assert.equal(expiry, Date.parse(notAfter) / 1000);
+    assert.match(text, /^kmm_preflight_process_resident_memory_bytes /m);
+  });
+
   it("serves /healthz and /readyz", async () => {
     assert.equal((await httpsRequest(server.port, { ca, path: "/healthz" })).body, "ok");
     const ready = await httpsRequest(server.port, { ca, path: "/readyz?verbose" });
@@ -146,7 +162,7 @@ describe("certificate rotation", () => {
         const oldCa = await readFile(path.join(dir, "ca.crt"), "utf8");
         assert.equal((await httpsRequest(server.port, { ca: oldCa, path: "/healthz" })).status, 200);
 
-        const next = generateCertificates({ serviceName: "kmm-preflight", namespace: "kmm-preflight" });
+        const next = generateCertificates({ serviceName: "kmm-preflight", namespace: "kmm-preflight", validityDays: 30 });
         await writeFile(path.join(dir, "tls.key"), next.tlsKeyPem, { mode: 0o600 });
         await writeFile(path.join(dir, "tls.crt"), next.tlsCertPem);
 
@@ -158,6 +174,9 @@ describe("certificate rotation", () => {
           await new Promise((r) => setTimeout(r, 50));
         }
         await assert.rejects(httpsRequest(server.port, { ca: oldCa, path: "/healthz" }), /self-signed|unable to verify|certificate/i);
+        const metrics = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+        const expiry = Number(/^kmm_preflight_certificate_expiry_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+        assert.equal(expiry, Date.parse(new X509Certificate(next.tlsCertPem).validTo) / 1000, "the expiry metric follows the rotated certificate");
       } finally {
         await server.shutdown("test done");
       }

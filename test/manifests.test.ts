@@ -184,12 +184,14 @@ describe("kubectl kustomize manifests/", () => {
   });
 
   describe("Service", () => {
-    it("sends port 443 to the container's 8443", () => {
-      assert.equal(service.spec!.ports!.length, 1);
-      const [port] = service.spec!.ports!;
-      assert.equal(port!.port, 443);
-      const target = container.ports!.find((p) => p.name === port!.targetPort || p.containerPort === port!.targetPort);
-      assert.equal(target?.containerPort, 8443);
+    it("sends port 443 to the container's 8443 and exposes the metrics port", () => {
+      assert.deepEqual(service.spec!.ports!.map((p) => p.name), ["https", "metrics"]);
+      const targetOf = (name: string) => {
+        const port = service.spec!.ports!.find((p) => p.name === name)!;
+        return { port: port.port, container: container.ports!.find((p) => p.name === port.targetPort || p.containerPort === port.targetPort)?.containerPort };
+      };
+      assert.deepEqual(targetOf("https"), { port: 443, container: 8443 });
+      assert.deepEqual(targetOf("metrics"), { port: 8080, container: 8080 });
     });
 
     it("selects the Deployment's pods", () => {
@@ -212,7 +214,10 @@ describe("kubectl kustomize manifests/", () => {
       assert.equal(env["LOG_LEVEL"], "info");
       assert.equal(env["SHUTDOWN_DELAY_SECONDS"], "5");
       assert.equal(env["GENERATE_CERTS"], "false");
-      assert.deepEqual(container.ports, [{ name: "https", containerPort: Number(env["PORT"]), protocol: "TCP" }]);
+      assert.deepEqual(container.ports, [
+        { name: "https", containerPort: Number(env["PORT"]), protocol: "TCP" },
+        { name: "metrics", containerPort: Number(env["METRICS_PORT"]), protocol: "TCP" },
+      ]);
       const drain = Number(env["SHUTDOWN_DELAY_SECONDS"]) + Number(env["SHUTDOWN_TIMEOUT_SECONDS"]);
       assert.ok(drain < deployment.spec!.template.spec!.terminationGracePeriodSeconds!, "shutdown fits the grace period");
       assert.equal(deployment.spec!.template.spec!.terminationGracePeriodSeconds, 30);

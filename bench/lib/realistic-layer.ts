@@ -10,7 +10,9 @@ import path from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { pack, type Headers, type Pack } from "tar-stream";
+import { pack, type Header, type Pack } from "tar-stream";
+
+type EntryHeader = Partial<Header> & Pick<Header, "name">;
 
 /** Bumped whenever the layer's recipe changes, so stale caches are not reused. */
 export const LAYER_RECIPE_VERSION = 1;
@@ -54,6 +56,34 @@ export interface BuiltLayer {
   readonly cacheDir: string;
 }
 
+/** Builds under way in this process, removed by abandonPartialBuilds() on interruption. */
+const partialBuilds = new Set<string>();
+
+/** Removes the half-built layers of this process (after Ctrl-C). */
+export async function abandonPartialBuilds(): Promise<void> {
+  const dirs = [...partialBuilds];
+  partialBuilds.clear();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+}
+
+/** Removes half-built layers left by processes that no longer run. */
+async function removeStalePartials(cacheRoot: string): Promise<void> {
+  for (const name of await readdir(cacheRoot).catch(() => [] as string[])) {
+    const pid = Number(/\.partial-(\d+)$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    await rm(path.join(cacheRoot, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export const cacheDirFor = (cacheRoot: string, sizeMiB: number) => path.join(cacheRoot, `layer-r${LAYER_RECIPE_VERSION}-${sizeMiB}mib`);
 
 /** The cached layer of `sizeMiB`, built first when missing or stale. */
@@ -64,7 +94,9 @@ export async function ensureLayer(opts: { sizeMiB: number; cacheRoot: string; lo
   if (cached) return { meta: cached, blobPath, cached: true, cacheDir: dir };
 
   await mkdir(opts.cacheRoot, { recursive: true });
+  await removeStalePartials(opts.cacheRoot);
   const partial = `${dir}.partial-${process.pid}`;
+  partialBuilds.add(partial);
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial);
   try {
@@ -76,6 +108,8 @@ export async function ensureLayer(opts: { sizeMiB: number; cacheRoot: string; lo
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
     throw err;
+  } finally {
+    partialBuilds.delete(partial);
   }
 }
 
@@ -131,7 +165,7 @@ class Tap extends Transform {
 
 const padded = (n: number) => Math.ceil(n / 512) * 512;
 
-function addEntry(p: Pack, header: Headers, body?: Readable | Buffer): Promise<void> {
+function addEntry(p: Pack, header: EntryHeader, body?: Readable | Buffer): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (body === undefined || Buffer.isBuffer(body)) {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
@@ -202,27 +236,48 @@ async function buildLayer(outPath: string, sizeMiB: number, log: (msg: string) =
   let lastReport = 0;
   const common = { uid: 0, gid: 0, uname: "root", gname: "root" } as const;
   const full = () => target - reserve - estimate < 64 * 1024;
+  /** Adds a regular file unless it is unreadable, too large, or would overshoot the size; true when added. */
+  const addFile = async (abs: string, name: string, headerBytes: number): Promise<boolean> => {
+    let fh: FileHandle;
+    try {
+      fh = await open(abs, "r");
+    } catch {
+      return false; // unreadable
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || st.size > MAX_FILE_BYTES || estimate + headerBytes + padded(st.size) > target - reserve) return false;
+      const header = { ...common, name, type: "file", size: st.size, mode: st.mode & 0o7777, mtime: st.mtime } as const;
+      const body = st.size === 0 ? Buffer.alloc(0) : createReadStream("", { fd: fh, autoClose: false, start: 0, end: st.size - 1, highWaterMark: 256 * 1024 });
+      await addEntry(tar, header, body);
+      estimate += headerBytes + padded(st.size);
+      return true;
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const dirs = new Set<string>();
+  /** Emits `dir` and its missing ancestors, once each: real layers name every directory once. */
+  const ensureDirs = async (dir: string) => {
+    const parts = dir.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const name = parts.slice(0, i).join("/");
+      if (dirs.has(name)) continue;
+      dirs.add(name);
+      await addEntry(tar, { ...common, name, type: "directory", mode: 0o755, mtime: new Date(0) });
+      entries.dirs++;
+      estimate += 512;
+    }
+  };
 
   while (!full()) {
     const prefix = pass === 0 ? "" : `srv/copy${pass}/`;
     const before = estimate;
-    if (pass > 0) {
-      for (const d of ["srv", `srv/copy${pass}`]) {
-        if (pass > 1 && d === "srv") continue;
-        await addEntry(tar, { ...common, name: d, type: "directory", mode: 0o755, mtime: new Date(0) });
-        entries.dirs++;
-        estimate += 512;
-      }
-    }
     for (const root of SOURCE_ROOTS) {
       if (full()) break;
       const rootRel = root.slice(1);
-      for (const [i, part] of rootRel.split("/").entries()) {
-        await addEntry(tar, { ...common, name: `${prefix}${rootRel.split("/").slice(0, i + 1).join("/")}`, type: "directory", mode: 0o755, mtime: new Date(0) });
-        entries.dirs++;
-        estimate += 512;
-        void part;
-      }
+      await ensureDirs(`${prefix}${rootRel}`);
       for await (const f of walk(root, rootRel)) {
         if (failed) throw failed;
         if (full()) break;
@@ -231,6 +286,7 @@ async function buildLayer(outPath: string, sizeMiB: number, log: (msg: string) =
         try {
           if (f.kind === "dir") {
             const st = await stat(f.abs);
+            dirs.add(name);
             await addEntry(tar, { ...common, name, type: "directory", mode: st.mode & 0o7777, mtime: st.mtime });
             entries.dirs++;
             estimate += headerBytes;
@@ -239,24 +295,8 @@ async function buildLayer(outPath: string, sizeMiB: number, log: (msg: string) =
             await addEntry(tar, { ...common, name, type: "symlink", linkname, mode: 0o777, mtime: new Date(0) });
             entries.symlinks++;
             estimate += headerBytes;
-          } else {
-            let fh: FileHandle;
-            try {
-              fh = await open(f.abs, "r");
-            } catch {
-              continue; // unreadable file
-            }
-            try {
-              const st = await fh.stat();
-              if (!st.isFile() || st.size > MAX_FILE_BYTES || estimate + headerBytes + padded(st.size) > target - reserve) continue;
-              const body = createReadStream("", { fd: fh, autoClose: false, start: 0, end: Math.max(st.size - 1, 0), highWaterMark: 256 * 1024 });
-              await addEntry(tar, { ...common, name, type: "file", size: st.size, mode: st.mode & 0o7777, mtime: st.mtime }, st.size === 0 ? Buffer.alloc(0) : body);
-              if (st.size === 0) body.destroy();
-              entries.files++;
-              estimate += headerBytes + padded(st.size);
-            } finally {
-              await fh.close();
-            }
+          } else if (await addFile(f.abs, name, headerBytes)) {
+            entries.files++;
           }
         } catch (err) {
           if (failed) throw failed;
@@ -273,11 +313,7 @@ async function buildLayer(outPath: string, sizeMiB: number, log: (msg: string) =
   }
 
   // The tail: the module's directories, then the module itself as the last entry.
-  const parts = moduleDir.split("/");
-  for (let i = 1; i <= parts.length; i++) {
-    await addEntry(tar, { ...common, name: parts.slice(0, i).join("/"), type: "directory", mode: 0o755, mtime: new Date(0) });
-    entries.dirs++;
-  }
+  await ensureDirs(moduleDir);
   const elf = await readPrefix(process.execPath, MODULE_BYTES);
   await addEntry(tar, { ...common, name: modulePath, type: "file", size: elf.length, mode: 0o644, mtime: new Date(0) }, elf);
   entries.files++;

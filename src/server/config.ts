@@ -5,6 +5,8 @@ import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
 export interface ServeConfig {
   readonly host: string;
   readonly port: number;
+  /** Plain-HTTP port for Prometheus' GET /metrics. */
+  readonly metricsPort: number;
   readonly certDir: string;
   /** Generate a development CA and serving certificate into certDir when it holds none. */
   readonly generateCerts: boolean;
@@ -39,6 +41,7 @@ interface Setting {
 export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "port", flag: "port", env: "PORT", kind: "port", default: "8443", help: "HTTPS port for the webhooks, /healthz and /readyz" },
   { key: "host", flag: "host", env: "HOST", kind: "string", default: "0.0.0.0", help: "address to listen on" },
+  { key: "metricsPort", flag: "metrics-port", env: "METRICS_PORT", kind: "port", default: "8080", help: "plain-HTTP port serving Prometheus metrics at /metrics" },
   { key: "certDir", flag: "cert-dir", env: "CERT_DIR", kind: "string", default: "certs", help: "directory holding tls.crt, tls.key (and ca.crt); a mounted kubernetes.io/tls Secret works as is" },
   { key: "generateCerts", flag: "generate-certs", env: "GENERATE_CERTS", kind: "boolean", default: "true", help: "generate a development CA and serving certificate into the cert dir when it holds none" },
   { key: "serviceName", flag: "service-name", env: "SERVICE_NAME", kind: "string", default: "kmm-preflight", help: "Service name the generated certificate is valid for" },

@@ -8,6 +8,8 @@ import { CertificateReloader } from "../certs/reloader.js";
 import { loadClusterConfig } from "../kube/cluster-config.js";
 import { startPreflightCache } from "../kube/preflight-cache.js";
 import type { Logger } from "../log/logger.js";
+import { createServerMetrics } from "../metrics/metrics.js";
+import { startMetricsServer } from "../metrics/metrics-server.js";
 import { createApp } from "./app.js";
 import type { ServeConfig } from "./config.js";
 
@@ -17,6 +19,7 @@ const TLS_MIN_VERSION = "TLSv1.2";
 
 export interface RunningServer {
   readonly port: number;
+  readonly metricsPort: number;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), releases everything. Idempotent. */
   shutdown(reason: string): Promise<void>;
 }
@@ -44,6 +47,7 @@ async function startCluster(config: ServeConfig, deps: ServeDeps, log: Logger) {
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
   const log = deps.log.child({ component: "server" });
 
+  const metrics = createServerMetrics();
   const certLog = deps.log.child({ component: "certs" });
   if (config.generateCerts) {
     await ensureCertificates(config.certDir, { serviceName: config.serviceName, namespace: config.namespace }, certLog);
@@ -53,9 +57,13 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
     dir: config.certDir,
     log: certLog,
     pollIntervalMs: config.certPollSeconds * 1000,
-    onReload: (c) => server?.setSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION }),
+    onReload: (c) => {
+      server?.setSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION });
+      metrics.setCertificateExpiry(c.notAfter);
+    },
   });
   const certs = await reloader.start();
+  metrics.setCertificateExpiry(certs.notAfter);
 
   const cache = await startCluster(config, deps, log);
   const lister: PreflightLister | undefined = cache && { list: () => cache.list() };
@@ -65,6 +73,7 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
     routes: preflightRoutes(lister),
     log: deps.log,
     bodyLimitBytes: config.bodyLimitBytes,
+    onAdmission: (r) => metrics.observeAdmission(r),
     draining: () => draining,
     readiness: [
       { name: "shutdown", check: () => (draining ? "shutting down" : undefined) },
@@ -85,7 +94,8 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
     });
   });
   const port = (listening.address() as AddressInfo).port;
-  log.info("serving admission webhooks over HTTPS", { host: config.host, port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
+  const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
+  log.info("serving admission webhooks over HTTPS", { host: config.host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
 
   let stopped: Promise<void> | undefined;
   const shutdown = (reason: string) =>
@@ -101,9 +111,10 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
       }, config.shutdownTimeoutSeconds * 1000);
       await closed;
       clearTimeout(force);
+      await metricsServer.close();
       reloader.stop();
       await cache?.stop();
       log.info("stopped");
     })());
-  return { port, shutdown };
+  return { port, metricsPort: metricsServer.port, shutdown };
 }
