@@ -3,9 +3,9 @@
 // from the same registry. See bench/README.md.
 //
 //   node --import tsx bench/layer-scan.ts [--size-mib 1024] [--runs 3] [--json out.json] [--clean]
-//        [--extra] [--runner bundle|tsx] [--cpu-prof DIR] [--timeout-s 900] [--fail-on-target]
+//        [--extra] [--skip-cli] [--runner bundle|tsx] [--cpu-prof DIR] [--timeout-s 900] [--fail-on-target]
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { MEDIA, pushBlobStream, pushManifestFor } from "../test/support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "../test/support/registry.js";
 import type { ChildReport, ChildTask } from "./layer-scan-child.js";
-import { abandonPartialBuilds, ensureLayer } from "./lib/realistic-layer.js";
+import { abandonPartialBuilds, ensureLayer, SOURCE_ROOTS } from "./lib/realistic-layer.js";
 import { exists, firstLine, killAllChildren, max, median, min, readTimeOutput, run } from "./lib/measure.js";
 
 const MiB = 1024 * 1024;
@@ -33,6 +33,7 @@ const USAGE = `usage: node --import tsx bench/layer-scan.ts [options]
   --clean            remove the layer cache (${CACHE_ROOT}) at the end
   --extra            also measure zlib with 256 KiB chunks, zlib+tar-stream and registry client+zlib
                      (where the time goes)
+  --skip-cli         do not measure the compiled \`kmm-preflight check\` CLI (saves a tsc build and a run)
   --runner R         how the check's child runs: bundle (esbuild bundle, plain node; default) or tsx
   --cpu-prof DIR     write a V8 CPU profile of every run of the check into DIR
   --timeout-s N      give up on one measurement after N seconds (default 900)
@@ -69,6 +70,7 @@ function parse() {
       json: { type: "string" },
       clean: { type: "boolean", default: false },
       extra: { type: "boolean", default: false },
+      "skip-cli": { type: "boolean", default: false },
       runner: { type: "string", default: "bundle" },
       "cpu-prof": { type: "string" },
       "timeout-s": { type: "string", default: "900" },
@@ -94,6 +96,7 @@ function parse() {
     json: values.json,
     clean: values.clean,
     extra: values.extra,
+    skipCli: values["skip-cli"],
     runner: runner as "bundle" | "tsx",
     cpuProf: values["cpu-prof"],
     timeoutMs: int("timeout-s", values["timeout-s"], 10) * 1000,
@@ -103,7 +106,12 @@ function parse() {
 
 class UsageError extends Error {}
 
-const say = (msg: string) => process.stdout.write(`${msg}\n`);
+// A reader that goes away (`| head`) must not kill the run before it cleans up: stop printing instead.
+let stdoutGone = false;
+process.stdout.on("error", () => (stdoutGone = true));
+const say = (msg: string) => {
+  if (!stdoutGone) process.stdout.write(`${msg}\n`);
+};
 const mb = (kib: number | undefined) => (kib === undefined ? undefined : (kib * 1024) / 1e6);
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? "n/a" : n.toFixed(digits));
 
@@ -130,7 +138,7 @@ async function main(): Promise<number> {
 
   try {
     // 1. The layer.
-    say(`layer: ${opts.sizeMiB} MiB of tar from ${["/usr/lib", "/usr/share", "/usr/bin"].join(", ")}, module last; cache ${CACHE_ROOT}`);
+    say(`layer: ${opts.sizeMiB} MiB of tar from ${SOURCE_ROOTS.join(", ")}, module last; cache ${CACHE_ROOT}`);
     const layer = await ensureLayer({ sizeMiB: opts.sizeMiB, cacheRoot: CACHE_ROOT, log: say });
     const m = layer.meta;
     say(
@@ -158,10 +166,12 @@ async function main(): Promise<number> {
 
     // 3. The contenders.
     const childCommand = await prepareChild(opts.runner, work);
+    const cli = opts.skipCli ? undefined : await prepareCli(work, image, m.moduleName);
     const hasTime = await exists(TIME);
     const hasIgzip = await exists("/usr/bin/igzip");
     const contenders: Contender[] = [
       { name: "ours: checkModuleImage", key: "ours", samples: [], errors: [] },
+      ...(cli ? [{ name: "ours: kmm-preflight check CLI", key: "cli", informational: true, samples: [], errors: [] }] : []),
       { name: "curl | gzip -dc | tar -t", key: "gnu", samples: [], errors: [] },
       ...(hasIgzip ? [{ name: "curl | igzip -dc | tar -t", key: "isal", samples: [], errors: [] }] : []),
       { name: "node zlib gunzip (info)", key: "zlib", informational: true, samples: [], errors: [] },
@@ -185,9 +195,12 @@ async function main(): Promise<number> {
     say(`runs: ${opts.runs} of each, interleaved; check child: ${opts.runner === "bundle" ? "esbuild bundle on plain node" : "node --import tsx"} ${process.version}; ${cpus().length} CPUs`);
     for (let i = 1; i <= opts.runs; i++) {
       for (const c of contenders) {
+        if (interrupted) return 130;
         let sample: Sample;
         try {
-          if (c.key === "gnu" || c.key === "isal") {
+          if (c.key === "cli") {
+            sample = await runCli(cli!, m.kernel, reg.host, work, `cli-${i}`, hasTime, opts.timeoutMs);
+          } else if (c.key === "gnu" || c.key === "isal") {
             sample = await runPipeline(blobUrl, c.key === "gnu" ? "gzip" : "igzip", work, `${c.key}-${i}`, hasTime, opts.timeoutMs);
           } else {
             const profile = c.key === "ours" && opts.cpuProf ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(opts.cpuProf)] : [];
@@ -199,6 +212,7 @@ async function main(): Promise<number> {
             }
           }
         } catch (err) {
+          if (interrupted) return 130;
           c.errors.push((err as Error).message);
           say(`  run ${i} ${c.name}: FAILED: ${(err as Error).message}`);
           continue;
@@ -230,6 +244,14 @@ async function main(): Promise<number> {
     say(`throughput ours / node zlib  = ${fmt(vsZlib, 2)}  (the decompressor's ceiling in Node)`);
     say(`target: throughput >= ${TARGET_THROUGHPUT_RATIO * 100}% of curl | gzip -dc | tar -t: ${throughputPass ? "PASS" : "FAIL"} (${fmt(vsGnu === undefined ? undefined : vsGnu * 100, 0)}%)`);
     say(`target: peak RSS < ${TARGET_PEAK_RSS_MB} MB: ${rssPass ? "PASS" : "FAIL"} (${fmt(peakMB)} MB; ${fmt(mb(ours?.rssBeforeKiB))} MB of it resident before the check started)`);
+    const cliRow = byKey("cli");
+    if (cliRow) {
+      say(
+        `the shipped entry point, \`kmm-preflight check\` (tsc build, NODE_OPTIONS=--enable-source-maps as in the Dockerfile): ` +
+          `${fmt(ratio(cliRow, gnu) === undefined ? undefined : ratio(cliRow, gnu)! * 100, 0)}% of GNU (process wall time, start-up included), ` +
+          `peak RSS ${fmt(cliRow.peakRssMB)} MB: ${cliRow.peakRssMB !== undefined && cliRow.peakRssMB < TARGET_PEAK_RSS_MB ? "under" : "OVER"} the ${TARGET_PEAK_RSS_MB} MB target`,
+      );
+    }
     say(`versus ISA-L (no target): ours reaches ${fmt(vsIsal === undefined ? undefined : vsIsal * 100, 0)}% of curl | igzip -dc | tar -t`);
     say(`note: ours also verifies the blob's sha256 while it streams; the shell pipelines verify nothing.`);
     if (opts.cpuProf) say(`CPU profiles of the check: ${path.resolve(opts.cpuProf)}`);
@@ -251,7 +273,7 @@ async function main(): Promise<number> {
         options: { sizeMiB: opts.sizeMiB, runs: opts.runs, runner: opts.runner },
         layer: { ...m, cached: layer.cached },
         results: rows.map((r) => ({ ...r, samples: contenders.find((c) => c.key === r.key)!.samples, errors: contenders.find((c) => c.key === r.key)!.errors })),
-        ratios: { oursOverGnu: vsGnu, oursOverIsal: vsIsal, oursOverNodeZlib: vsZlib },
+        ratios: { oursOverGnu: vsGnu, oursOverIsal: vsIsal, oursOverNodeZlib: vsZlib, cliOverGnu: ratio(byKey("cli"), gnu) },
         targets: {
           throughput: { want: `>= ${TARGET_THROUGHPUT_RATIO} of curl | gzip -dc | tar -t`, got: vsGnu, pass: throughputPass },
           peakRss: { want: `< ${TARGET_PEAK_RSS_MB} MB`, got: peakMB, pass: rssPass },
@@ -299,6 +321,50 @@ async function prepareChild(runner: "bundle" | "tsx", work: string): Promise<{ f
   }
   if (runner === "bundle") say(`runner: ${esbuild} not found, using tsx`);
   return { file: process.execPath, args: ["--import", "tsx", source] };
+}
+
+/**
+ * The shipped entry point: src compiled with the project's tsc build settings into the work dir, run as
+ * `node dist/cli/main.js check` with the Dockerfile's NODE_OPTIONS. Undefined (with a note) when it cannot be built.
+ */
+async function prepareCli(work: string, image: string, moduleName: string): Promise<{ dir: string; moduleFile: string } | undefined> {
+  const dir = path.join(work, "cli");
+  const tsc = path.join(REPO_ROOT, "node_modules", ".bin", "tsc");
+  // Type errors do not stop tsc from emitting; a missing dist/cli/main.js does stop this row.
+  await run(tsc, ["-p", "tsconfig.build.json", "--outDir", path.join(dir, "dist")], { timeoutMs: 300_000, cwd: REPO_ROOT });
+  if (!(await exists(path.join(dir, "dist", "cli", "main.js")))) {
+    say("cli: tsc produced no dist/cli/main.js; the CLI row is skipped");
+    return undefined;
+  }
+  await writeFile(path.join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+  await symlink(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  const moduleFile = path.join(work, "module.json");
+  const module = {
+    apiVersion: "kmm.sigs.x-k8s.io/v1beta1",
+    kind: "Module",
+    metadata: { name: "bench-driver", namespace: "bench" },
+    spec: { selector: {}, moduleLoader: { container: { modprobe: { moduleName }, kernelMappings: [{ regexp: "^.+$", containerImage: image }] } } },
+  };
+  await writeFile(moduleFile, JSON.stringify(module));
+  return { dir, moduleFile };
+}
+
+async function runCli(cli: { dir: string; moduleFile: string }, kernel: string, registry: string, work: string, id: string, timed: boolean, timeoutMs: number): Promise<Sample> {
+  const rssFile = path.join(work, `${id}.rss`);
+  const argv = [process.execPath, "dist/cli/main.js", "check", "--module", cli.moduleFile, "--kernel", kernel, "--insecure-registry", registry, "--output", "json"];
+  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", NODE_ENV: "production", NODE_OPTIONS: "--enable-source-maps" };
+  const r = timed ? await run(TIME, ["-f", "%M", "-o", rssFile, ...argv], { timeoutMs, cwd: cli.dir, env }) : await run(argv[0]!, argv.slice(1), { timeoutMs, cwd: cli.dir, env });
+  if (r.timedOut) throw new Error(`timed out after ${timeoutMs / 1000} s`);
+  let first: { verificationStatus?: string; reason?: string } | undefined;
+  try {
+    first = (JSON.parse(r.stdout) as { results?: { verificationStatus?: string; reason?: string }[] }).results?.[0];
+  } catch {
+    first = undefined;
+  }
+  const verdict = first?.verificationStatus;
+  if (r.code !== 0 || verdict !== "true") throw new Error(`exit ${r.code ?? r.signal}, verdict ${verdict}: ${first?.reason ?? r.stderr.slice(-2000)}`);
+  const peak = timed ? await readTimeOutput(rssFile) : undefined;
+  return { seconds: r.seconds, ...(peak !== undefined && { peakRssKiB: peak }), detail: { verdict } };
 }
 
 async function runChild(cmd: { file: string; args: string[] }, task: ChildTask, nodeFlags: readonly string[], timeoutMs: number): Promise<Sample> {

@@ -31,11 +31,15 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** Runs `file` with `args` (no shell), collecting its output; killed with its group after `timeoutMs`. */
-export function run(file: string, args: readonly string[], opts: { timeoutMs: number; cwd?: string; maxOutputBytes?: number }): Promise<Finished> {
+export function run(
+  file: string,
+  args: readonly string[],
+  opts: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv; maxOutputBytes?: number },
+): Promise<Finished> {
   const limit = opts.maxOutputBytes ?? 1024 * 1024;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(file, args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     live.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -4,7 +4,6 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ensureCertificates } from "../certs/cert-files.js";
 import { createLogger } from "../log/logger.js";
 import { parseServeConfig, serveUsage } from "../server/config.js";
-import { startServer } from "../server/serve.js";
 import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
 import { renderResults, validateDocuments } from "./validate.js";
@@ -92,6 +91,9 @@ async function serve(argv: string[]): Promise<number> {
   const parsed = parseServeConfig(argv, process.env);
   if (!parsed.ok) throw new UsageError(parsed.errors.join("\n"));
   const log = createLogger({ level: parsed.config.logLevel });
+  // Loaded here, not at the top: the server pulls in @kubernetes/client-node and express (~80 MB), which
+  // the offline commands (and the image-stage Job running `check`) must not pay for.
+  const { startServer } = await import("../server/serve.js");
   const server = await startServer(parsed.config, { log });
   const done = new Promise<number>((resolve) => {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
