@@ -1,5 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import request from "supertest";
 import { preflightRoutes } from "../src/admission/preflight-routes.js";
@@ -192,6 +195,30 @@ describe("malformed requests", () => {
       });
     });
   }
+
+  it("answers a chunked body (no Content-Length) that grows over the limit with 400, and keeps serving", async () => {
+    const { app } = appUnderTest({ bodyLimitBytes: 1024 });
+    const server = http.createServer(app).listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port, method: "POST", path: VALIDATE_PREFLIGHT_PATH, headers: { "content-type": "application/json" } }, (r) => {
+          let body = "";
+          r.on("data", (c) => (body += c));
+          r.on("end", () => resolve({ status: r.statusCode ?? 0, body }));
+        });
+        req.on("error", reject);
+        for (let i = 0; i < 8; i++) req.write("x".repeat(512));
+        req.end();
+      });
+      assert.equal(res.status, 400);
+      assert.match(JSON.parse(res.body).response.status.message, /exceeds the limit of 1024 bytes/);
+      await request(server).post(VALIDATE_PREFLIGHT_PATH).send(reviewOf({ object: preflight("p1") })).expect(200);
+    } finally {
+      server.close();
+    }
+  });
 
   it("answers unknown paths with 404 JSON", async () => {
     const { app } = appUnderTest();

@@ -1,11 +1,14 @@
-import express, { type NextFunction, type Request, type Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log/logger.js";
 import { decodeAdmissionReview } from "./review-decode.js";
 import type { Outcome } from "./review-handle.js";
 import { errored } from "./review-respond.js";
 import { ADMISSION_API_VERSION, type AdmissionRequest, type AdmissionResponse } from "./review-types.js";
 
-// The only admission file that knows about HTTP: parse, decode, hand to a pure handler, log, answer.
+// The only admission file that knows about HTTP: read the body, decode, hand to a pure handler, log,
+// answer. A plain node:http(s) handler rather than an express router: every `kubectl apply` of a
+// watched kind waits on this path, and express's router and body-parser cost 3x the time of the whole
+// decision (bench/admission, docs/adr/0008-webhook-hot-path-without-express.md). express still serves everything else (src/server/app.ts).
 
 export interface AdmissionRoute {
   readonly path: string;
@@ -28,78 +31,102 @@ export interface AdmissionHttpOptions {
   readonly bodyLimitBytes?: number;
   /** Called once per answered request, e.g. to count it in metrics. */
   readonly onAdmission?: (r: AdmissionRecord) => void;
+  /** While true, answers ask the client to close its connection (graceful shutdown). */
+  readonly draining?: () => boolean;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 7 * 1024 * 1024;
 
-const review = (response: AdmissionResponse) => ({ apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response });
+/** Handles a request if it is for one of the routes (returns true), else leaves it alone (false). */
+export type AdmissionHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** Body-parser failures, said the way a person debugging a webhook configuration needs to read them. */
-function bodyErrorMessage(err: { type?: string; message?: string; limit?: number }): string {
-  switch (err.type) {
-    case "entity.too.large":
-      return `request body exceeds the limit of ${err.limit} bytes`;
-    case "entity.parse.failed":
-      return `request body is not valid JSON: ${err.message}`;
-    default:
-      return `request body could not be read: ${err.message}`;
-  }
-}
+const isJson = (contentType: string | undefined) => (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase() === "application/json";
 
-export function admissionRouter(opts: AdmissionHttpOptions): express.Router {
+export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
   const log = opts.log.child({ component: "admission" });
-  const router = express.Router();
-  const json = express.json({ limit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, type: () => true });
+  const limit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const routes = new Map(opts.routes.map((r) => [r.path, r]));
 
-  for (const route of opts.routes) {
-    router.post(
-      route.path,
-      (req: Request, res: Response, next: NextFunction) => {
-        if (req.is("application/json")) return next();
-        const message = `Content-Type must be application/json, got ${JSON.stringify(req.get("content-type") ?? "")}`;
-        log.warn("rejected admission request", { webhook: route.webhook, decision: "errored", reason: message });
-        opts.onAdmission?.({ webhook: route.webhook, operation: "", decision: "errored", durationSeconds: 0 });
-        res.status(400).json(review(errored("", 400, message)));
-      },
-      json,
-      (req: Request, res: Response) => {
-        const start = process.hrtime.bigint();
-        const decoded = decodeAdmissionReview(req.body);
-        const outcome: Outcome = decoded.ok
-          ? route.handle(decoded.request)
-          : { response: errored(decoded.uid, 400, decoded.message), decision: "errored", reason: decoded.message };
-        const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-        const r = decoded.ok ? decoded.request : undefined;
-        log.log(outcome.decision === "errored" ? "warn" : "info", "admission", {
-          webhook: route.webhook,
-          uid: r?.uid ?? (decoded.ok ? undefined : decoded.uid),
-          kind: r?.kind.kind,
-          name: r?.name ?? (r?.object as { metadata?: { name?: string } } | undefined)?.metadata?.name,
-          operation: r?.operation,
-          dryRun: r?.dryRun ?? false,
-          user: r?.userInfo?.username,
-          decision: outcome.decision,
-          ...(outcome.reason && { reason: outcome.reason }),
-          // Not `message`: winston would append it to msg.
-          ...(outcome.response.status && outcome.decision === "denied" && { denial: outcome.response.status.message }),
-          warnings: outcome.response.warnings?.length ?? 0,
-          duration: durationSeconds,
-        });
-        opts.onAdmission?.({ webhook: route.webhook, operation: r?.operation ?? "", decision: outcome.decision, durationSeconds });
-        // A request we could not understand is an HTTP 400; a decision (even a 500 from our own bug) travels in an HTTP 200 review.
-        res.status(outcome.response.status?.code === 400 ? 400 : 200).json(review(outcome.response));
-      },
-    );
-  }
+  const send = (res: ServerResponse, status: number, response: AdmissionResponse) => {
+    const body = JSON.stringify({ apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response });
+    const headers: Record<string, string | number> = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+    if (status !== 200 || opts.draining?.()) headers["connection"] = "close";
+    res.writeHead(status, headers).end(body);
+  };
 
-  // Body-parser errors (bad JSON, too large, bad encoding) for the routes above: 400 with a review, server stays up.
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    const route = opts.routes.find((r) => r.path === req.path);
-    if (!route || res.headersSent) return next(err);
-    const message = bodyErrorMessage(err as { type?: string; message?: string; limit?: number });
+  // Said the way a person debugging a webhook configuration needs to read it; the server stays up.
+  const reject = (route: AdmissionRoute, res: ServerResponse, message: string) => {
     log.warn("rejected admission request", { webhook: route.webhook, decision: "errored", reason: message });
     opts.onAdmission?.({ webhook: route.webhook, operation: "", decision: "errored", durationSeconds: 0 });
-    res.status(400).json(review(errored("", 400, message)));
-  });
-  return router;
+    send(res, 400, errored("", 400, message));
+  };
+
+  const answer = (route: AdmissionRoute, res: ServerResponse, text: string) => {
+    const start = process.hrtime.bigint();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return reject(route, res, `request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const decoded = decodeAdmissionReview(parsed);
+    const outcome: Outcome = decoded.ok
+      ? route.handle(decoded.request)
+      : { response: errored(decoded.uid, 400, decoded.message), decision: "errored", reason: decoded.message };
+    const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const r = decoded.ok ? decoded.request : undefined;
+    log.log(outcome.decision === "errored" ? "warn" : "info", "admission", {
+      webhook: route.webhook,
+      uid: r?.uid ?? (decoded.ok ? undefined : decoded.uid),
+      kind: r?.kind.kind,
+      name: r?.name ?? (r?.object as { metadata?: { name?: string } } | undefined)?.metadata?.name,
+      operation: r?.operation,
+      dryRun: r?.dryRun ?? false,
+      user: r?.userInfo?.username,
+      decision: outcome.decision,
+      ...(outcome.reason && { reason: outcome.reason }),
+      // Not `message`: winston would append it to msg.
+      ...(outcome.response.status && outcome.decision === "denied" && { denial: outcome.response.status.message }),
+      warnings: outcome.response.warnings?.length ?? 0,
+      duration: durationSeconds,
+    });
+    opts.onAdmission?.({ webhook: route.webhook, operation: r?.operation ?? "", decision: outcome.decision, durationSeconds });
+    // A request we could not understand is an HTTP 400; a decision (even a 500 from our own bug) travels in an HTTP 200 review.
+    send(res, outcome.response.status?.code === 400 ? 400 : 200, outcome.response);
+  };
+
+  return (req, res) => {
+    const route = req.method === "POST" ? routes.get((req.url ?? "").split("?", 1)[0]!) : undefined;
+    if (!route) return false;
+    if (!isJson(req.headers["content-type"])) {
+      req.resume();
+      reject(route, res, `Content-Type must be application/json, got ${JSON.stringify(req.headers["content-type"] ?? "")}`);
+      return true;
+    }
+    const tooLarge = `request body exceeds the limit of ${limit} bytes`;
+    if (Number(req.headers["content-length"] ?? 0) > limit) {
+      req.resume();
+      reject(route, res, tooLarge);
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        reject(route, res, tooLarge);
+      } else {
+        chunks.push(c);
+      }
+    });
+    req.on("end", () => {
+      if (!over) answer(route, res, Buffer.concat(chunks, size).toString("utf8"));
+    });
+    req.on("error", (err) => log.warn("admission request aborted", { webhook: route.webhook, error: err.message }));
+    return true;
+  };
 }

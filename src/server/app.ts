@@ -1,15 +1,16 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { type AdmissionHttpOptions, admissionRouter } from "../admission/http.js";
-import type { Logger } from "../log/logger.js";
+import { type AdmissionHttpOptions, admissionHandler } from "../admission/http.js";
 import { type ReadinessCheck, healthRouter } from "./health.js";
 
 export interface AppOptions extends AdmissionHttpOptions {
   readonly readiness: readonly ReadinessCheck[];
-  /** While true, every response asks the client to close its connection, so keep-alive clients move to another replica. */
-  readonly draining?: () => boolean;
 }
 
-export function createApp(opts: AppOptions): express.Express {
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The webhooks on their own fast path; express serves health endpoints, 404s and anything else. */
+export function createApp(opts: AppOptions): RequestListener {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -18,16 +19,17 @@ export function createApp(opts: AppOptions): express.Express {
     next();
   });
   app.use(healthRouter(opts.readiness));
-  app.use(admissionRouter(opts));
   app.use((req: Request, res: Response) => {
     res.status(404).json({ message: `no handler for ${req.method} ${req.path}` });
   });
   // Last resort: a bug answers 500 and is logged; the server keeps serving.
+  const log = opts.log.child({ component: "http" });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    errorLog(opts.log).error("unhandled error", { path: req.path, error: err instanceof Error ? err.message : String(err) });
+    log.error("unhandled error", { path: req.path, error: err instanceof Error ? err.message : String(err) });
     if (!res.headersSent) res.status(500).json({ message: "internal error" });
   });
-  return app;
+  const admission = admissionHandler(opts);
+  return (req, res) => {
+    if (!admission(req, res)) app(req, res);
+  };
 }
-
-const errorLog = (log: Logger) => log.child({ component: "http" });
