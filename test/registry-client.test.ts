@@ -7,21 +7,12 @@ import { RegistryClient, RegistryError, type RegistryClientOptions } from "../sr
 import { MEDIA, gzip, pushBlob, pushImage, pushIndex, pushSimpleImage, tarLayer, type PushedImage } from "./support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
+import { isRegistryError } from "./support/registry-assert.js";
 
 async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of s) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-function isRegistryError(kind: RegistryError["kind"], message?: RegExp, code?: string) {
-  return (e: unknown) => {
-    assert.ok(e instanceof RegistryError, `not a RegistryError: ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    if (message) assert.match(e.message, message);
-    if (code) assert.ok(e.codes.includes(code), `codes ${JSON.stringify(e.codes)}`);
-    return true;
-  };
 }
 
 describe("RegistryClient against docker-registry without auth", () => {

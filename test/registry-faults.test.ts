@@ -9,15 +9,8 @@ import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
 import { closedPort, startRegistryProxy, type RunningProxy } from "./support/registry-proxy.js";
+import { isRegistryError } from "./support/registry-assert.js";
 
-function isRegistryError(kind: RegistryError["kind"], message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof RegistryError, `not a RegistryError: ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 async function drain(s: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -6,15 +6,8 @@ import { RegistryClient, RegistryError, type RegistryClientOptions } from "../sr
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
+import { isRegistryError } from "./support/registry-assert.js";
 
-function isRegistryError(kind: RegistryError["kind"], message?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof RegistryError, `not a RegistryError: ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  };
-}
 
 describe("registry TLS", () => {
   let https: RunningRegistry;
