@@ -225,3 +225,26 @@ describe("malformed requests", () => {
     await request(app).post("/validate-something-else").send({}).expect(404);
   });
 });
+
+describe("hostile requests", () => {
+  // Built as text: JSON.stringify itself would overflow the test's stack on such a value.
+  const NESTED = `${"[".repeat(20_000)}"x"${"]".repeat(20_000)}`;
+
+  it("answers a review whose name, dryRun and user are absurdly nested values, and keeps serving on the same server", async () => {
+    const { app } = appUnderTest();
+    const server = http.createServer(app).listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const review = reviewOf({ object: preflight("p1", { releaseImage: "@NESTED@" }), name: "@NESTED@", dryRun: "@NESTED@" as never, userInfo: { username: "@NESTED@" } });
+      const body = JSON.stringify(review).replaceAll('"@NESTED@"', NESTED);
+      const res = await request(server).post(VALIDATE_PREFLIGHT_PATH).set("content-type", "application/json").send(body).expect(200);
+      assert.equal(res.body.response.uid, review.request!.uid);
+      assert.equal(res.body.response.allowed, false);
+      assert.equal(res.body.response.status.code, 422);
+      assert.match(res.body.response.status.message, /spec\.releaseImage: Invalid value: \[…\]: must be a string/);
+      await request(server).post(VALIDATE_PREFLIGHT_PATH).send(reviewOf({ object: preflight("p2") })).expect(200);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -50,10 +50,16 @@ const CAUSE_REASON: Record<FieldErrorType, string> = {
   Internal: "InternalError",
 };
 
+/** Values come from the request: rendered short, and never allowed to throw (cycles, absurd nesting). */
+const MAX_RENDERED_VALUE = 256;
 function renderValue(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v);
-  if (v === null || typeof v !== "object") return String(v);
-  return JSON.stringify(v);
+  let text: string;
+  try {
+    text = v === null || (typeof v !== "object" && typeof v !== "string") ? String(v) : (JSON.stringify(v) ?? String(v));
+  } catch {
+    text = Array.isArray(v) ? "[…]" : "{…}";
+  }
+  return text.length > MAX_RENDERED_VALUE ? `${text.slice(0, MAX_RENDERED_VALUE)}…` : text;
 }
 
 /** `<path>: <Type>[: <value>][: <detail>]`, the way the API server prints a field.Error. */

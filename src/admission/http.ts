@@ -40,6 +40,19 @@ export const DEFAULT_BODY_LIMIT_BYTES = 7 * 1024 * 1024;
 /** Handles a request if it is for one of the routes (returns true), else leaves it alone (false). */
 export type AdmissionHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+/** A string for the log, capped; anything else is left out. */
+const logString = (v: unknown, max = 256): string | undefined => (typeof v === "string" ? (v.length > max ? `${v.slice(0, max)}…` : v) : undefined);
+
+/** The request uid for an error answer, read without trusting the body's shape. */
+function uidOf(text: string): string {
+  try {
+    const uid = (JSON.parse(text) as { request?: { uid?: unknown } }).request?.uid;
+    return typeof uid === "string" ? uid : "";
+  } catch {
+    return "";
+  }
+}
+
 const isJson = (contentType: string | undefined) => (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase() === "application/json";
 
 export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
@@ -75,24 +88,36 @@ export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
       : { response: errored(decoded.uid, 400, decoded.message), decision: "errored", reason: decoded.message };
     const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
     const r = decoded.ok ? decoded.request : undefined;
+    // Only fields of the expected type reach the log: the request is untrusted, and a hostile value
+    // (a deeply nested array as a name) must not break the log line, let alone the process.
     log.log(outcome.decision === "errored" ? "warn" : "info", "admission", {
       webhook: route.webhook,
-      uid: r?.uid ?? (decoded.ok ? undefined : decoded.uid),
-      kind: r?.kind.kind,
-      name: r?.name ?? (r?.object as { metadata?: { name?: string } } | undefined)?.metadata?.name,
-      operation: r?.operation,
-      dryRun: r?.dryRun ?? false,
-      user: r?.userInfo?.username,
+      uid: logString(r?.uid ?? (decoded.ok ? undefined : decoded.uid)),
+      kind: logString(r?.kind.kind),
+      name: logString(r?.name) ?? logString((r?.object as { metadata?: { name?: unknown } } | undefined)?.metadata?.name),
+      operation: logString(r?.operation),
+      dryRun: r?.dryRun === true,
+      user: logString(r?.userInfo?.username),
       decision: outcome.decision,
-      ...(outcome.reason && { reason: outcome.reason }),
+      ...(outcome.reason && { reason: logString(outcome.reason, 1024) }),
       // Not `message`: winston would append it to msg.
-      ...(outcome.response.status && outcome.decision === "denied" && { denial: outcome.response.status.message }),
+      ...(outcome.response.status && outcome.decision === "denied" && { denial: logString(outcome.response.status.message, 4096) }),
       warnings: outcome.response.warnings?.length ?? 0,
       duration: durationSeconds,
     });
     opts.onAdmission?.({ webhook: route.webhook, operation: r?.operation ?? "", decision: outcome.decision, durationSeconds });
     // A request we could not understand is an HTTP 400; a decision (even a 500 from our own bug) travels in an HTTP 200 review.
     send(res, outcome.response.status?.code === 400 ? 400 : 200, outcome.response);
+  };
+
+  /** Whatever goes wrong outside the pure handlers (which guard themselves) still gets a review, and the server stays up. */
+  const answerSafely = (route: AdmissionRoute, res: ServerResponse, text: string) => {
+    try {
+      answer(route, res, text);
+    } catch (err) {
+      log.error("admission request failed", { webhook: route.webhook, error: logString(err instanceof Error ? err.message : String(err), 1024) });
+      if (!res.headersSent) send(res, 500, errored(uidOf(text), 500, "internal error while answering the admission request"));
+    }
   };
 
   return (req, res) => {
@@ -124,7 +149,7 @@ export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
       }
     });
     req.on("end", () => {
-      if (!over) answer(route, res, Buffer.concat(chunks, size).toString("utf8"));
+      if (!over) answerSafely(route, res, Buffer.concat(chunks, size).toString("utf8"));
     });
     req.on("error", (err) => log.warn("admission request aborted", { webhook: route.webhook, error: err.message }));
     return true;
