@@ -96,6 +96,22 @@ describe("image stage against a real registry", () => {
       assert.equal(r.skipped, true);
     });
 
+    it("gives a malformed Module a verdict instead of throwing", async () => {
+      const m = moduleFor(reg.host);
+      const container = m.spec.moduleLoader!.container as unknown as Record<string, unknown>;
+      container["sign"] = { filesToSign: 5, keySecret: { name: "k" }, certSecret: { name: "c" } };
+      (container["kernelMappings"] as Record<string, unknown>[])[1]!["sign"] = { filesToSign: ["x"] };
+      const r = await checkModuleImage(m, KERNEL, insecure());
+      assert.equal(r.verificationStatus, "error");
+      assert.match(r.reason, /^could not check this Module: /);
+    });
+
+    it("fails a moduleName that is a path, naming the field", async () => {
+      const r = await checkModuleImage(moduleFor(reg.host, { moduleName: "nvidia/peermem" }), KERNEL, insecure());
+      assert.equal(r.verificationStatus, "false");
+      assert.match(r.reason, /^spec\.moduleLoader\.container\.modprobe\.moduleName "nvidia\/peermem" must be a module name/);
+    });
+
     it("reports an unreachable registry as an error, not a failure", async () => {
       const host = `127.0.0.1:${await closedPort()}`;
       const r = await checkModuleImage(moduleFor(host), KERNEL, { insecureRegistries: [host], clientOptions: { retries: 1, backoff: { initialMs: 10, maxMs: 20 } } });
@@ -202,6 +218,28 @@ describe("image stage against a real registry", () => {
       const r = await cli(["--module", f, "--release-image", `${reg.host}/ocp/release:missing`, "--insecure-registry", reg.host]);
       assert.equal(r.code, 2);
       assert.match(r.stdout, /error: cannot tell the kernel of .*ocp\/release:missing/);
+    });
+
+    it("still checks and reports every other Module when one is malformed, termination message included", async () => {
+      const bad = moduleFor(reg.host, { name: "bad" });
+      (bad.spec.moduleLoader!.container as unknown as Record<string, unknown>)["build"] = { buildArgs: "x", dockerfileConfigMap: { name: "d" } };
+      ((bad.spec.moduleLoader!.container as unknown as Record<string, unknown>)["kernelMappings"] as Record<string, unknown>[])[1]!["build"] = { buildArgs: [{ name: "A", value: "1" }] };
+      const f = await moduleFile("one-bad.yaml", [moduleFor(reg.host), bad]);
+      const term = path.join(dir, "termination-log-2");
+      const r = await cli(["--module", f, "--kernel", KERNEL, "--insecure-registry", reg.host, "--termination-message-path", term, "-o", "json"]);
+      assert.equal(r.code, 2, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.deepEqual(out.results.map((x: { name: string; verificationStatus: string }) => [x.name, x.verificationStatus]), [["my-driver", "true"], ["bad", "error"]]);
+      assert.equal(JSON.parse(await readFile(term, "utf8")).results.length, 2);
+    });
+
+    it("exits 2 for a --kernel that is not a kernel version, blaming the flag rather than the Modules", async () => {
+      const f = await moduleFile("ok3.yaml", [moduleFor(reg.host)]);
+      const r = await cli(["--module", f, "--kernel", "5.14", "--insecure-registry", reg.host, "-o", "json"]);
+      assert.equal(r.code, 2);
+      const out = JSON.parse(r.stdout);
+      assert.deepEqual(out.results, []);
+      assert.match(out.errors[0], /^--kernel: invalid kernel version 5\.14: expected at least three components/);
     });
 
     it("exits 2 with usage help for contradictory flags", async () => {

@@ -6,6 +6,7 @@ import { terminationMessage } from "../image-check/report.js";
 import type { Logger } from "../log/logger.js";
 import { RegistryClient, credentialsFromDockerConfig, parsePlatform, type CredentialLookup, type Platform } from "../registry/index.js";
 import { type ReleaseKernel, ReleaseKernelResolver } from "../release/release-kernel.js";
+import { kernelVariables } from "../kernel/kernel-version.js";
 import { mapLimit } from "../util/map-limit.js";
 import { describeObject, readYamlObjects } from "./yaml-documents.js";
 
@@ -174,6 +175,12 @@ export async function runCheck(o: CheckOptions, io: { stdin: () => Promise<strin
     } finally {
       await client.close();
     }
+  }
+  // A kernel string that cannot be one (too few fields) is the caller's mistake, not every Module's.
+  const vars = kernel && kernelVariables(kernel.kernel);
+  if (vars && !vars.ok) {
+    errors.push(`${o.kernel !== undefined ? "--kernel" : o.releaseImage}: ${vars.error}`);
+    kernel = undefined;
   }
   const k = kernel?.kernel;
   const results = k === undefined ? [] : await mapLimit(modules, MODULE_CONCURRENCY, (m) => checkModuleImage(m, k, { ...shared, insecureRegistries: o.insecureRegistries }));

@@ -52,8 +52,25 @@ function describeRegistryError(err: RegistryError): { status: "false" | "error";
   return { status: "error", reason: `image could not be checked: ${err.message}` };
 }
 
+/** A name that must be one path component: it becomes part of a path inside the image. */
+const isPathComponent = (v: unknown): v is string => typeof v === "string" && v !== "" && v !== "." && v !== ".." && !v.includes("/");
+
+/**
+ * Never throws for a Module's problem: every Module gets a verdict, so one malformed Module cannot
+ * take the results of the others with it (the CLI checks many, and the Job reports through this).
+ */
 export async function checkModuleImage(module: Module, kernel: string, deps: ImageStageDeps = {}): Promise<ImageStageResult> {
-  const id = { namespace: module.metadata?.namespace ?? "", name: module.metadata?.name ?? "", kernel };
+  const id = { namespace: String(module.metadata?.namespace ?? ""), name: String(module.metadata?.name ?? ""), kernel };
+  try {
+    return await checkTarget(module, kernel, id, deps);
+  } catch (err) {
+    // Field types the CRD schema would have rejected (a Module read from a file), or a bug of ours.
+    return { ...id, verificationStatus: "error", reason: `could not check this Module: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+async function checkTarget(module: Module, kernel: string, id: Pick<ImageStageResult, "namespace" | "name" | "kernel">, deps: ImageStageDeps): Promise<ImageStageResult> {
+  if (!isPathComponent(kernel)) return { ...id, verificationStatus: "error", reason: `kernel ${JSON.stringify(kernel)} is not a kernel version (it names a directory under lib/modules/)` };
   const resolved = resolveModuleTarget(module, kernel);
   if (!resolved.ok) {
     if (resolved.skip) return { ...id, verificationStatus: "true", skipped: true, reason: resolved.reason };
@@ -62,8 +79,9 @@ export async function checkModuleImage(module: Module, kernel: string, deps: Ima
   }
   const t = resolved.target;
   const at = { mappingIndex: t.mappingIndex, image: t.containerImage };
-  if (t.moduleName === "") {
-    return { ...id, ...at, verificationStatus: "false", reason: "spec.moduleLoader.container.modprobe.moduleName is empty: there is no module file to look for" };
+  if (!isPathComponent(t.moduleName)) {
+    const why = t.moduleName === "" ? "is empty: there is no module file to look for" : `${JSON.stringify(t.moduleName)} must be a module name, not a path`;
+    return { ...id, ...at, verificationStatus: "false", reason: `spec.moduleLoader.container.modprobe.moduleName ${why}` };
   }
 
   const insecure = new Set(deps.insecureRegistries ?? []);
