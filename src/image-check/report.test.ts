@@ -24,4 +24,24 @@ describe("terminationMessage()", () => {
       assert.deepEqual({ ...parsed[1], reason: "" }, { ...r[1], reason: "" });
     });
   });
+
+  describe("given many Modules", () => {
+    const many = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ ...result(`image does not contain m${i}.ko under /opt/lib/modules/5.14.0-1.el9.x86_64/`), name: `module-${i}`, path: `/opt/lib/modules/x/${i}.ko`, digest: `sha256:${"a".repeat(64)}` }));
+
+    it("drops optional fields before it drops verdicts, and always fits", () => {
+      const text = sut.terminationMessage({ results: many(40), errors: [] });
+      assert.ok(Buffer.byteLength(text) <= sut.TERMINATION_MESSAGE_MAX_BYTES, `${Buffer.byteLength(text)} bytes`);
+      const parsed = JSON.parse(text) as { results: { name: string; verificationStatus: string; digest?: string }[] };
+      assert.equal(parsed.results.length, 40);
+      assert.equal(parsed.results[39]!.name, "module-39");
+      assert.equal(parsed.results[0]!.digest, undefined);
+    });
+
+    it("falls back to counts when even bare verdicts do not fit", () => {
+      const text = sut.terminationMessage({ kernel: "k", results: many(400), errors: ["e"] });
+      assert.ok(Buffer.byteLength(text) <= sut.TERMINATION_MESSAGE_MAX_BYTES);
+      assert.deepEqual(JSON.parse(text), { kernel: "k", truncated: true, counts: { false: 400 }, errors: 1 });
+    });
+  });
 });
