@@ -32,6 +32,18 @@ describe("parseServeConfig()", () => {
     });
   });
 
+  describe("given a boolean flag without a value", () => {
+    it("takes it as true, before another flag or at the end, and still takes an explicit value", () => {
+      for (const argv of [["--no-cluster"], ["--no-cluster", "--port", "0"], ["--no-cluster=true"], ["--no-cluster", "true"]]) {
+        const r = sut.parseServeConfig(argv, {});
+        assert.ok(r.ok, `${argv.join(" ")}: ${r.ok ? "" : r.errors.join("; ")}`);
+        assert.equal(r.config.noCluster, true, argv.join(" "));
+      }
+      const off = sut.parseServeConfig(["--generate-certs", "false"], {});
+      assert.ok(off.ok && off.config.generateCerts === false);
+    });
+  });
+
   describe("given bad values", () => {
     it("reports every one, naming the flag and the variable", () => {
       const r = sut.parseServeConfig(["--port", "99999"], { LOG_LEVEL: "loud", NO_CLUSTER: "maybe", SHUTDOWN_DELAY_SECONDS: "-1" });
@@ -39,6 +51,12 @@ describe("parseServeConfig()", () => {
       assert.equal(r.errors.length, 4);
       assert.match(r.errors.join("\n"), /--port \(PORT\)/);
       assert.match(r.errors.join("\n"), /--log-level \(LOG_LEVEL\).*"loud"/);
+    });
+
+    it("rejects values that would fail or misbehave later: a zero poll interval, an empty port, a timer overflow", () => {
+      const r = sut.parseServeConfig(["--port", "", "--shutdown-timeout-seconds", "1e7"], { CERT_POLL_SECONDS: "0" });
+      assert.ok(!r.ok);
+      assert.equal(r.errors.length, 3, r.errors.join("\n"));
     });
 
     it("rejects an unknown flag", () => {

@@ -25,7 +25,10 @@ export interface ServeConfig {
   readonly shutdownTimeoutSeconds: number;
 }
 
-type Kind = "string" | "boolean" | "port" | "seconds" | "bytes" | "level";
+type Kind = "string" | "boolean" | "port" | "seconds" | "positiveSeconds" | "bytes" | "level";
+
+/** No timer here needs more than a day; larger values would also overflow setTimeout. */
+const MAX_SECONDS = 86_400;
 
 interface Setting {
   readonly key: keyof ServeConfig;
@@ -46,7 +49,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "generateCerts", flag: "generate-certs", env: "GENERATE_CERTS", kind: "boolean", default: "true", help: "generate a development CA and serving certificate into the cert dir when it holds none" },
   { key: "serviceName", flag: "service-name", env: "SERVICE_NAME", kind: "string", default: "kmm-preflight", help: "Service name the generated certificate is valid for" },
   { key: "namespace", flag: "namespace", env: "POD_NAMESPACE", kind: "string", default: "kmm-preflight", help: "namespace of that Service" },
-  { key: "certPollSeconds", flag: "cert-poll-seconds", env: "CERT_POLL_SECONDS", kind: "seconds", default: "10", help: "how often rotated certificate files are looked for (changes are also watched)" },
+  { key: "certPollSeconds", flag: "cert-poll-seconds", env: "CERT_POLL_SECONDS", kind: "positiveSeconds", default: "10", help: "how often rotated certificate files are looked for (changes are also watched)" },
   { key: "logLevel", flag: "log-level", env: "LOG_LEVEL", kind: "level", default: "info", help: `one of ${LOG_LEVELS.join(", ")}` },
   { key: "kubeconfig", flag: "kubeconfig", kind: "string", default: undefined, help: "kubeconfig file; without it: $KUBECONFIG (a list, merged as kubectl does), in-cluster config, then ~/.kube/config" },
   { key: "noCluster", flag: "no-cluster", env: "NO_CLUSTER", kind: "boolean", default: "false", help: "admission only, even where a cluster is configured" },
@@ -68,24 +71,35 @@ function convert(s: Setting, raw: string): { value: unknown } | { error: string 
       return LOG_LEVELS.includes(raw as LogLevel) ? { value: raw } : { error: `${where}: "${raw}" is not a log level; use one of ${LOG_LEVELS.join(", ")}` };
     case "port": {
       const n = Number(raw);
-      return Number.isInteger(n) && n >= 0 && n <= 65535 ? { value: n } : { error: `${where}: "${raw}" is not a port number (0-65535)` };
+      return raw.trim() !== "" && Number.isInteger(n) && n >= 0 && n <= 65535 ? { value: n } : { error: `${where}: "${raw}" is not a port number (0-65535)` };
     }
     case "seconds":
+    case "positiveSeconds": {
+      const n = Number(raw);
+      const min = s.kind === "positiveSeconds" ? 0.001 : 0;
+      return raw.trim() !== "" && n >= min && n <= MAX_SECONDS ? { value: n } : { error: `${where}: "${raw}" must be a number of seconds from ${min} to ${MAX_SECONDS}` };
+    }
     case "bytes": {
       const n = Number(raw);
-      return Number.isFinite(n) && n >= 0 && raw.trim() !== "" ? { value: n } : { error: `${where}: "${raw}" must be a non-negative number` };
+      return raw.trim() !== "" && Number.isSafeInteger(n) && n > 0 ? { value: n } : { error: `${where}: "${raw}" must be a positive number of bytes` };
     }
   }
 }
 
 export type ConfigResult = { ok: true; config: ServeConfig } | { ok: false; errors: string[] };
 
+const BOOLEAN_FLAGS = new Set(SERVE_SETTINGS.filter((s) => s.kind === "boolean").map((s) => `--${s.flag}`));
+
+/** `--no-cluster` alone means `--no-cluster=true`; `--no-cluster false` and `--no-cluster=false` still work. */
+const expandBareBooleans = (argv: readonly string[]) =>
+  argv.map((a, i) => (BOOLEAN_FLAGS.has(a) && !/^(true|false|1|0|yes|no)$/i.test(argv[i + 1] ?? "") ? `${a}=true` : a));
+
 /** Flags win over environment variables, which win over defaults. Pure: argv and env are passed in. */
 export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ConfigResult {
   let flags: Record<string, string | boolean | undefined>;
   try {
     flags = parseArgs({
-      args: [...argv],
+      args: expandBareBooleans(argv),
       options: Object.fromEntries(SERVE_SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
       allowPositionals: false,
       strict: true,
