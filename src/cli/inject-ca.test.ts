@@ -47,6 +47,14 @@ describe("injectCaBundle()", () => {
     });
   });
 
+  describe("given a webhook configuration whose webhooks are not a list of objects", () => {
+    it("refuses with the object's name instead of crashing", () => {
+      const bad = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: v}\nwebhooks: {a: 1}\n";
+      assert.throws(() => sut.injectCaBundle(bad, CA), /ValidatingWebhookConfiguration v: webhooks must be a list/);
+      assert.throws(() => sut.injectCaBundle(bad.replace("{a: 1}", "[null]"), CA), /webhooks\[0\] must be an object/);
+    });
+  });
+
   describe("given a file that is not a PEM certificate", () => {
     it("refuses, saying what it expected", () => {
       assert.throws(() => sut.injectCaBundle(INPUT, "not a cert"), /BEGIN CERTIFICATE/);

@@ -18,8 +18,10 @@ export function injectCaBundle(yamlText: string, caPem: string): { yaml: string;
     if (doc.errors.length) throw new Error(`input is not valid YAML: ${doc.errors.map((e) => e.message).join("; ")}`);
     if (doc.contents === null) continue;
     if (WEBHOOK_KINDS.has(String(doc.get("kind")))) {
-      const webhooks = doc.toJS()?.webhooks as unknown[] | undefined;
-      (webhooks ?? []).forEach((_, i) => {
+      const webhooks: unknown = doc.toJS()?.webhooks;
+      if (webhooks !== undefined && !Array.isArray(webhooks)) throw new Error(`${String(doc.get("kind"))} ${String(doc.getIn(["metadata", "name"]))}: webhooks must be a list`);
+      (webhooks ?? []).forEach((w: unknown, i: number) => {
+        if (typeof w !== "object" || w === null) throw new Error(`${String(doc.get("kind"))} ${String(doc.getIn(["metadata", "name"]))}: webhooks[${i}] must be an object`);
         doc.setIn(["webhooks", i, "clientConfig", "caBundle"], caBundle);
         injected++;
       });

@@ -32,6 +32,14 @@ describe("validateDocuments()", () => {
     });
   });
 
+  describe("given a document the YAML library refuses to expand (an alias bomb)", () => {
+    it("reports that document as unparsable and still answers the others", () => {
+      const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n");
+      const results = sut.validateDocuments([bomb, pfvo("ok", `  releaseImage: ${DIGEST_IMAGE}`)].join("\n---\n"), "f.yaml");
+      assert.deepEqual(results.map((r) => r.kind), ["unparsable", "admitted"]);
+    });
+  });
+
   describe("given broken YAML", () => {
     it("reports the document as unparsable", () => {
       const [r] = sut.validateDocuments("kind: [unclosed", "f.yaml");

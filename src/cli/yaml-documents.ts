@@ -14,7 +14,13 @@ export function readYamlObjects(text: string, sourceName: string): YamlDocument[
   list.forEach((doc, i) => {
     const source = `${sourceName} (document ${i + 1})`;
     if (doc.errors.length) return void out.push({ ok: false, source, message: doc.errors.map((e) => e.message).join("; ") });
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (err) {
+      // e.g. an alias bomb: the yaml library refuses to expand it. One bad document spoils no other.
+      return void out.push({ ok: false, source, message: err instanceof Error ? err.message : String(err) });
+    }
     if (value === null || value === undefined) return;
     if (!isObject(value)) return void out.push({ ok: false, source, message: "document is not a Kubernetes object (a YAML mapping)" });
     out.push({ ok: true, source, value });
