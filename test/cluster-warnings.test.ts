@@ -60,10 +60,10 @@ describe("validating webhook with a cluster configured", () => {
     ({ server, ca } = await startWithCluster(api, dir));
   });
   after(async () => {
-    api.faults.clear();
-    await server.shutdown("test done");
-    await api.close();
-    await rm(dir, { recursive: true, force: true });
+    api?.faults.clear();
+    await server?.shutdown("test done");
+    await api?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("warns that another PreflightValidationOCP already targets the same release", async () => {

@@ -2,7 +2,10 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import http from "node:http";
 import https from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
@@ -39,8 +42,8 @@ describe("admission server over real HTTPS", () => {
     ca = await readFile(path.join(dir, "certs", "ca.crt"), "utf8");
   });
   after(async () => {
-    await server.shutdown("test done");
-    await rm(dir, { recursive: true, force: true });
+    await server?.shutdown("test done");
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("generated the CA, certificate and key into the cert dir with private files readable by the owner only", async () => {
@@ -111,12 +114,39 @@ describe("admission server over real HTTPS", () => {
   });
 });
 
+describe("startup failure", () => {
+  it("releases what it had started when a port is taken, so the process can exit", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-busy-"));
+    const blocker = http.createServer().listen(0, "127.0.0.1");
+    await once(blocker, "listening");
+    try {
+      const busy = String((blocker.address() as AddressInfo).port);
+      const probe = http.createServer().listen(0, "127.0.0.1");
+      await once(probe, "listening");
+      const httpsPort = (probe.address() as AddressInfo).port;
+      await new Promise((r) => probe.close(r));
+      const { log } = capturedLogger();
+      await assert.rejects(startServer(testConfig(dir, { PORT: String(httpsPort), METRICS_PORT: busy }), { log }), /EADDRINUSE/);
+      // Whatever had started before the failure is closed: the HTTPS port is free again.
+      const reuse = http.createServer().listen(httpsPort, "127.0.0.1");
+      await once(reuse, "listening");
+      await new Promise((r) => reuse.close(r));
+    } finally {
+      blocker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("graceful shutdown", () => {
   it("turns /readyz to 503 during the shutdown delay, finishes an in-flight request, then stops accepting", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-shutdown-"));
+    // shutdown() is idempotent: after a failed assertion this stops the server so the run can end.
+    let cleanup: () => Promise<void> = async () => {};
     try {
       const { log } = capturedLogger();
       const server = await startServer(testConfig(dir, { SHUTDOWN_DELAY_SECONDS: "0.3" }), { log });
+      cleanup = () => server.shutdown("test failed");
       const ca = await readFile(path.join(dir, "ca.crt"), "utf8");
 
       // Start a request and hold its body back, so it is in flight when shutdown begins.
@@ -147,6 +177,7 @@ describe("graceful shutdown", () => {
       await stopped;
       await assert.rejects(httpsRequest(server.port, { ca, path: "/healthz" }), /ECONNREFUSED/);
     } finally {
+      await cleanup();
       await rm(dir, { recursive: true, force: true });
     }
   });

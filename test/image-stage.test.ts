@@ -146,6 +146,11 @@ describe("image stage against a real registry", () => {
         await Promise.all([resolver.resolve(release.releaseImage, false), resolver.resolve(release.releaseImage, false)]);
         assert.ok(first > 0);
         assert.equal(blobs, first);
+        // The same release by digest: served from the cache, under the name this caller used.
+        const k = await resolver.resolve(release.releaseImage, false);
+        const byDigest = `${reg.host}/ocp/release@${k.releaseDigest}`;
+        assert.equal((await resolver.resolve(byDigest, false)).releaseImage, byDigest);
+        assert.equal(blobs, first);
       } finally {
         await client.close();
       }

@@ -50,13 +50,15 @@ export class ReleaseKernelResolver {
     const key = `${release.manifestDigest}|${useRTKernel}`;
     let lookup = this.#cache.get(key);
     if (!lookup) {
-      lookup = this.#lookup(releaseImage, release.digest, layersOf(this.#client, release), useRTKernel);
-      this.#cache.set(key, lookup);
-      // A failed lookup (registry down) is not remembered; the next call tries again.
-      lookup.catch(() => this.#cache.delete(key));
+      const started = this.#lookup(releaseImage, release.digest, layersOf(this.#client, release), useRTKernel);
+      lookup = started;
+      this.#cache.set(key, started);
+      // A failed lookup (registry down) is not remembered, so the next call tries again; a newer entry stays.
+      started.catch(() => this.#cache.get(key) === started && this.#cache.delete(key));
       if (this.#cache.size > this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
     }
-    return lookup;
+    // The same release may be named by tag or by digest: answer with the name this caller used.
+    return { ...(await lookup), releaseImage };
   }
 
   async #lookup(releaseImage: string, releaseDigest: string, layers: ReturnType<typeof layersOf>, rt: boolean): Promise<ReleaseKernel> {

@@ -46,7 +46,17 @@ async function startCluster(config: ServeConfig, deps: ServeDeps, log: Logger) {
 
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
   const log = deps.log.child({ component: "server" });
+  // What has been started, undone in reverse if a later step fails (a busy port, bad certificates).
+  const undo: (() => unknown)[] = [];
+  try {
+    return await start(config, deps, log, undo);
+  } catch (err) {
+    for (const u of undo.reverse()) await u();
+    throw err;
+  }
+}
 
+async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: (() => unknown)[]): Promise<RunningServer> {
   const metrics = createServerMetrics();
   const certLog = deps.log.child({ component: "certs" });
   if (config.generateCerts) {
@@ -62,11 +72,16 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
       metrics.setCertificateExpiry(c.notAfter);
     },
   });
+  undo.push(() => reloader.stop());
   const certs = await reloader.start();
   metrics.setCertificateExpiry(certs.notAfter);
 
   const cache = await startCluster(config, deps, log);
+  if (cache) undo.push(() => cache.stop());
   const lister: PreflightLister | undefined = cache && { list: () => cache.list() };
+
+  const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
+  undo.push(() => metricsServer.close());
 
   let draining = false;
   const app = createApp({
@@ -94,7 +109,6 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
     });
   });
   const port = (listening.address() as AddressInfo).port;
-  const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   log.info("serving admission webhooks over HTTPS", { host: config.host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
 
   let stopped: Promise<void> | undefined;
@@ -111,9 +125,7 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
       }, config.shutdownTimeoutSeconds * 1000);
       await closed;
       clearTimeout(force);
-      await metricsServer.close();
-      reloader.stop();
-      await cache?.stop();
+      for (const u of undo.reverse()) await u();
       log.info("stopped");
     })());
   return { port, metricsPort: metricsServer.port, shutdown };
