@@ -1,6 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { parseAllDocuments } from "yaml";
 
 // The CLI as a person or a CI pipeline runs it: a process, argv, stdin, exit code.
@@ -68,5 +72,40 @@ describe("kmm-preflight usage", () => {
     const r = await cli(["serve", "--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--shutdown-delay-seconds\s+SHUTDOWN_DELAY_SECONDS/);
+  });
+});
+
+describe("kmm-preflight serve", () => {
+  it("on SIGTERM drains, logs that it stopped, and exits 0", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-sigterm-"));
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
+      env: { ...process.env, PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: dir, NO_CLUSTER: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const lines: Record<string, unknown>[] = [];
+      let buffered = "";
+      const serving = new Promise<void>((resolve) =>
+        child.stdout!.on("data", (c: Buffer) => {
+          buffered += c.toString();
+          const parts = buffered.split("\n");
+          buffered = parts.pop()!;
+          for (const l of parts.filter(Boolean)) {
+            const line = JSON.parse(l) as Record<string, unknown>;
+            lines.push(line);
+            if (line["msg"] === "serving admission webhooks over HTTPS") resolve();
+          }
+        }),
+      );
+      await serving;
+      child.kill("SIGTERM");
+      const [code] = (await once(child, "exit")) as [number | null];
+      assert.equal(code, 0);
+      assert.deepEqual(lines.slice(-2).map((l) => l["msg"]), ["shutting down", "stopped"]);
+      assert.equal(lines.at(-2)!["reason"], "SIGTERM");
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
