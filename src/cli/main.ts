@@ -91,22 +91,21 @@ async function serve(argv: string[]): Promise<number> {
   const parsed = parseServeConfig(argv, process.env);
   if (!parsed.ok) throw new UsageError(parsed.errors.join("\n"));
   const log = createLogger({ level: parsed.config.logLevel });
+  // Handlers go in before anything starts: a SIGTERM during startup (a rollout) must drain, not kill.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => resolve(signal));
+  });
   // Loaded here, not at the top: the server pulls in @kubernetes/client-node and express (~80 MB), which
   // the offline commands (and the image-stage Job running `check`) must not pay for.
   const { startServer } = await import("../server/serve.js");
   const server = await startServer(parsed.config, { log });
-  const done = new Promise<number>((resolve) => {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      process.once(signal, () => void server.shutdown(signal).then(() => resolve(0)));
-    }
-  });
-  const code = await done;
+  await server.shutdown(await signalled);
   // Let the last log lines reach stdout before exiting.
   await new Promise<void>((resolve) => {
     log.on("finish", resolve);
     log.end();
   });
-  return code;
+  return 0;
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, check, certs, "inject-ca": injectCa };
