@@ -2,7 +2,7 @@
 // with pull secrets in docker config form.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RegistryClient, RegistryError, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
+import { RegistryClient, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import { RegistryClient, RegistryError, type RegistryClientOptions } from "../src/registry/index.js";
+import { RegistryClient, type RegistryClientOptions } from "../src/registry/index.js";
 import { MEDIA, gzip, pushBlob, pushImage, pushIndex, pushSimpleImage, tarLayer, type PushedImage } from "./support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
