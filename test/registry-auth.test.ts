@@ -9,24 +9,32 @@ import { captureLog } from "./support/registry-log.js";
 import { isRegistryError } from "./support/registry-assert.js";
 
 
+/** Clients of one test registry (no retries), closed together in after(). */
+function trackedClients(reg: () => RunningRegistry) {
+  const clients: RegistryClient[] = [];
+  return {
+    clientFor(o: RegistryClientOptions = {}) {
+      const c = new RegistryClient({ tls: () => reg().tls, retries: 0, ...o });
+      clients.push(c);
+      return c;
+    },
+    closeClients: () => Promise.all(clients.map((c) => c.close())),
+  };
+}
+
 const READER = { username: "reader", password: "reader-secret-pw", pull: ["team/*"], push: [], identityToken: "reader-refresh-token" };
 
 describe("Basic auth (htpasswd)", () => {
   let reg: RunningRegistry;
   let image: PushedImage;
-  const clients: RegistryClient[] = [];
-  const clientFor = (o: RegistryClientOptions = {}) => {
-    const c = new RegistryClient({ tls: () => reg.tls, retries: 0, ...o });
-    clients.push(c);
-    return c;
-  };
+  const { clientFor, closeClients } = trackedClients(() => reg);
 
   before(async () => {
     reg = await startRegistry({ auth: "htpasswd", users: [READER] });
     image = await pushSimpleImage(reg, "team/img", "v1");
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await closeClients();
     await reg?.stop();
   });
 
@@ -68,12 +76,7 @@ describe("Basic auth (htpasswd)", () => {
 describe("Bearer token auth", () => {
   let reg: RunningRegistry;
   let image: PushedImage;
-  const clients: RegistryClient[] = [];
-  const clientFor = (o: RegistryClientOptions = {}) => {
-    const c = new RegistryClient({ tls: () => reg.tls, retries: 0, ...o });
-    clients.push(c);
-    return c;
-  };
+  const { clientFor, closeClients } = trackedClients(() => reg);
   const readerCredentials = () => credentialsFromDockerConfig(dockerConfigFor(reg, READER));
   const tokenRequestsFor = (scope: string) => reg.tokenServer!.requests.filter((r) => r.scopes.includes(scope));
 
@@ -85,7 +88,7 @@ describe("Bearer token auth", () => {
     await pushSimpleImage(reg, "public/img", "v1");
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await closeClients();
     await reg?.stop();
   });
 

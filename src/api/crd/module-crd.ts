@@ -7,7 +7,6 @@
 // (devicePlugin, tolerations, kernelMappings[].inTreeModulesToRemove, build.kanikoParams, ...), so a
 // real KMM Module manifest applies unchanged and keeps all of its fields.
 
-import { GROUP } from "../preflight-validation-ocp.js";
 import {
   DEFAULT_MODULE_DIR,
   MODULE_KIND,
@@ -23,7 +22,7 @@ import {
   type TLSOptions,
 } from "../module.js";
 import type { LocalObjectReference } from "../meta.js";
-import { CRD_API_VERSION, CRD_KIND, type CustomResourceDefinition, type JSONSchemaProps, type RequiredKeys } from "./types.js";
+import { customResourceDefinition, type CustomResourceDefinition, type JSONSchemaProps, type RequiredKeys } from "./types.js";
 
 const PRESERVE = { "x-kubernetes-preserve-unknown-fields": true } as const;
 
@@ -185,57 +184,43 @@ const specProperties = {
   },
 } satisfies Record<keyof ModuleSpec, JSONSchemaProps>;
 
-export const moduleCrd: CustomResourceDefinition = {
-  apiVersion: CRD_API_VERSION,
-  kind: CRD_KIND,
-  metadata: {
-    name: `${MODULE_PLURAL}.${GROUP}`,
-    labels: { "app.kubernetes.io/part-of": "kmm-preflight" },
-  },
-  spec: {
-    group: GROUP,
-    names: {
-      kind: MODULE_KIND,
-      listKind: `${MODULE_KIND}List`,
-      plural: MODULE_PLURAL,
-      singular: MODULE_KIND.toLowerCase(),
-    },
-    scope: "Namespaced",
-    versions: [
-      {
-        name: MODULE_VERSION,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            description:
-              "Module describes how KMM loads a kernel module on different kernel versions. This is kmm-preflight's " +
-              "optional stand-in for KMM's own CRD; fields kmm-preflight does not read are kept but not validated.",
-            properties: {
-              apiVersion: {
-                type: "string",
-                description: "Versioned schema of this representation of the object.",
-              },
-              kind: { type: "string", description: "REST resource this object represents." },
-              metadata: { type: "object" },
-              spec: {
-                type: "object",
-                description: "Which nodes get the kernel module, and how.",
-                ...PRESERVE,
-                required: ["selector"] satisfies RequiredKeys<ModuleSpec>[],
-                properties: specProperties,
-              },
-              status: {
-                type: "object",
-                description: "Written by KMM; kept as is.",
-                ...PRESERVE,
-              },
+export const moduleCrd: CustomResourceDefinition = customResourceDefinition(
+  { kind: MODULE_KIND, plural: MODULE_PLURAL, singular: MODULE_KIND.toLowerCase() },
+  "Namespaced",
+  [
+    {
+      name: MODULE_VERSION,
+      served: true,
+      storage: true,
+      subresources: { status: {} },
+      schema: {
+        openAPIV3Schema: {
+          type: "object",
+          description:
+            "Module describes how KMM loads a kernel module on different kernel versions. This is kmm-preflight's " +
+            "optional stand-in for KMM's own CRD; fields kmm-preflight does not read are kept but not validated.",
+          properties: {
+            apiVersion: {
+              type: "string",
+              description: "Versioned schema of this representation of the object.",
+            },
+            kind: { type: "string", description: "REST resource this object represents." },
+            metadata: { type: "object" },
+            spec: {
+              type: "object",
+              description: "Which nodes get the kernel module, and how.",
+              ...PRESERVE,
+              required: ["selector"] satisfies RequiredKeys<ModuleSpec>[],
+              properties: specProperties,
+            },
+            status: {
+              type: "object",
+              description: "Written by KMM; kept as is.",
+              ...PRESERVE,
             },
           },
         },
       },
-    ],
-  },
-};
+    },
+  ],
+);

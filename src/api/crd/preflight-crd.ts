@@ -6,7 +6,6 @@
 // from the TypeScript types in ../preflight-validation-ocp.ts, the source of truth.
 
 import {
-  GROUP,
   MAX_RELEASE_IMAGE_LENGTH,
   MAX_STATUS_MODULES,
   MAX_STATUS_REASON_LENGTH,
@@ -22,8 +21,7 @@ import {
   type PreflightValidationOCPStatus,
 } from "../preflight-validation-ocp.js";
 import {
-  CRD_API_VERSION,
-  CRD_KIND,
+  customResourceDefinition,
   type CustomResourceColumnDefinition,
   type CustomResourceDefinition,
   type JSONSchemaProps,
@@ -173,62 +171,46 @@ const printerColumns: CustomResourceColumnDefinition[] = [
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ];
 
-export const preflightCrd: CustomResourceDefinition = {
-  apiVersion: CRD_API_VERSION,
-  kind: CRD_KIND,
-  metadata: {
-    name: `${PREFLIGHT_PLURAL}.${GROUP}`,
-    labels: { "app.kubernetes.io/part-of": "kmm-preflight" },
-  },
-  spec: {
-    group: GROUP,
-    names: {
-      kind: PREFLIGHT_KIND,
-      listKind: `${PREFLIGHT_KIND}List`,
-      plural: PREFLIGHT_PLURAL,
-      singular: PREFLIGHT_SINGULAR,
-      shortNames: [...PREFLIGHT_SHORT_NAMES],
-      categories: [...PREFLIGHT_CATEGORIES],
-    },
-    scope: "Cluster",
-    versions: [
-      {
-        name: PREFLIGHT_VERSION,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        additionalPrinterColumns: printerColumns,
-        schema: {
-          openAPIV3Schema: {
-            type: "object",
-            description:
-              "PreflightValidationOCP checks, before an OpenShift upgrade, that every KMM Module in the cluster " +
-              "will load on the kernel of the target release. Create one per release (and kernel flavour); " +
-              "delete it once every Module is validated.",
-            required: ["spec"],
-            properties: {
-              apiVersion: {
-                type: "string",
-                description: "Versioned schema of this representation of the object.",
-              },
-              kind: { type: "string", description: "REST resource this object represents." },
-              metadata: { type: "object" },
-              spec: {
-                type: "object",
-                description: "What to validate against. Checked by the kmm-preflight admission webhook as well.",
-                required: specRequired,
-                properties: specProperties,
-              },
-              status: {
-                type: "object",
-                description:
-                  "Progress of the validation, written by kmm-preflight through the status subresource. Read-only.",
-                properties: statusProperties,
-              },
+export const preflightCrd: CustomResourceDefinition = customResourceDefinition(
+  { kind: PREFLIGHT_KIND, plural: PREFLIGHT_PLURAL, singular: PREFLIGHT_SINGULAR, shortNames: [...PREFLIGHT_SHORT_NAMES], categories: [...PREFLIGHT_CATEGORIES] },
+  "Cluster",
+  [
+    {
+      name: PREFLIGHT_VERSION,
+      served: true,
+      storage: true,
+      subresources: { status: {} },
+      additionalPrinterColumns: printerColumns,
+      schema: {
+        openAPIV3Schema: {
+          type: "object",
+          description:
+            "PreflightValidationOCP checks, before an OpenShift upgrade, that every KMM Module in the cluster " +
+            "will load on the kernel of the target release. Create one per release (and kernel flavour); " +
+            "delete it once every Module is validated.",
+          required: ["spec"],
+          properties: {
+            apiVersion: {
+              type: "string",
+              description: "Versioned schema of this representation of the object.",
+            },
+            kind: { type: "string", description: "REST resource this object represents." },
+            metadata: { type: "object" },
+            spec: {
+              type: "object",
+              description: "What to validate against. Checked by the kmm-preflight admission webhook as well.",
+              required: specRequired,
+              properties: specProperties,
+            },
+            status: {
+              type: "object",
+              description:
+                "Progress of the validation, written by kmm-preflight through the status subresource. Read-only.",
+              properties: statusProperties,
             },
           },
         },
       },
-    ],
-  },
-};
+    },
+  ],
+);

@@ -3,6 +3,7 @@
 // API server. Field names and meanings follow k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1.
 
 import type { ObjectMeta } from "../meta.js";
+import { GROUP } from "../preflight-validation-ocp.js";
 
 export const CRD_API_VERSION = "apiextensions.k8s.io/v1";
 export const CRD_KIND = "CustomResourceDefinition";
@@ -77,3 +78,21 @@ export interface CustomResourceDefinition {
 
 /** Keys of `T` that are not optional: what a schema's `required` must list. */
 export type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
+
+/**
+ * A CRD of this API group. Its object name, labels and listKind follow from its names, so every CRD
+ * kmm-preflight ships is built the same way.
+ */
+export function customResourceDefinition(
+  names: Omit<CustomResourceDefinition["spec"]["names"], "listKind">,
+  scope: CustomResourceDefinition["spec"]["scope"],
+  versions: CustomResourceDefinitionVersion[],
+): CustomResourceDefinition {
+  const { kind, plural, singular, ...optional } = names;
+  return {
+    apiVersion: CRD_API_VERSION,
+    kind: CRD_KIND,
+    metadata: { name: `${plural}.${GROUP}`, labels: { "app.kubernetes.io/part-of": "kmm-preflight" } },
+    spec: { group: GROUP, names: { kind, listKind: `${kind}List`, plural, singular, ...optional }, scope, versions },
+  };
+}
