@@ -1,6 +1,6 @@
 import type { PreflightValidationOCP } from "../api/index.js";
+import { isObject } from "../util/is-object.js";
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * The spec with its defaults filled in. Pure and idempotent; never validates (a spec that is not an

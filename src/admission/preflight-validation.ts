@@ -5,12 +5,12 @@ import { isDns1123Subdomain, isDns1123SubdomainPrefix } from "./dns-name.js";
 import { FieldPath } from "./field-path.js";
 import { type FieldError, forbidden, invalid, required, tooLong } from "./field-error.js";
 import { closestName } from "./suggest.js";
+import { isObject } from "../util/is-object.js";
 
 // Validation of PreflightValidationOCP in the style of Kubernetes' validation packages: one function
 // per field path, each taking (value, path) and returning every error it finds. The input is whatever
 // the request carried, so nothing here trusts the TypeScript types.
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function validateObjectMeta(meta: unknown, p: FieldPath): FieldError[] {
   if (!isObject(meta)) return [required(p)];

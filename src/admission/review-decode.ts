@@ -1,8 +1,8 @@
 import { ADMISSION_API_VERSION, OPERATIONS, type AdmissionRequest } from "./review-types.js";
+import { isObject } from "../util/is-object.js";
 
 export type Decoded = { ok: true; request: AdmissionRequest } | { ok: false; uid: string; message: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Checks that a parsed body is an admission.k8s.io/v1 AdmissionReview carrying a request we can answer. */
 export function decodeAdmissionReview(body: unknown): Decoded {

@@ -1,10 +1,10 @@
 import { parseAllDocuments } from "yaml";
+import { isObject } from "../util/is-object.js";
 
 export type YamlDocument =
   | { readonly ok: true; readonly source: string; readonly value: Record<string, unknown> }
   | { readonly ok: false; readonly source: string; readonly message: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The objects of a multi-document YAML stream, each named `<sourceName> (document N)`; empty documents are dropped. */
 export function readYamlObjects(text: string, sourceName: string): YamlDocument[] {

@@ -2,6 +2,8 @@
 // `release-manifests/image-references` (which names the driver-toolkit image) and the
 // driver-toolkit image's `etc/driver-toolkit-release.json` (which names the kernels).
 
+import { isObject } from "../util/is-object.js";
+
 /** In the release image (its last layer); an ImageStream listing the payload's images. */
 export const IMAGE_REFERENCES_PATH = "release-manifests/image-references";
 /** In the driver-toolkit image. */
@@ -16,7 +18,6 @@ export type ReleaseKernelResult =
   | { readonly ok: false; readonly error: string };
 
 type JsonObject = Record<string, unknown>;
-const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function parseObject(json: string, what: string): { ok: true; value: JsonObject } | { ok: false; error: string } {
   let value: unknown;
