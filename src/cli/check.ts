@@ -137,22 +137,18 @@ export function renderCheckText(r: CheckReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function readInput(path: string, stdin: () => Promise<string>): Promise<string> {
-  return path === "-" ? stdin() : readFile(path, "utf8");
-}
-
 function toModule(value: Record<string, unknown>, namespace: string): Module {
   const m = value as unknown as Module;
   return { ...m, metadata: { ...m.metadata, namespace: m.metadata?.namespace || namespace } };
 }
 
 /** Runs the image stage for every Module in the given files; never throws for a Module's problem. */
-export async function runCheck(o: CheckOptions, io: { stdin: () => Promise<string>; log?: Logger }): Promise<CheckReport> {
+export async function runCheck(o: CheckOptions, io: { readInput: (path: string) => Promise<string>; log?: Logger }): Promise<CheckReport> {
   const errors: string[] = [];
   const notes: string[] = [];
   const modules: Module[] = [];
   for (const f of o.modules) {
-    for (const doc of readYamlObjects(await readInput(f, io.stdin), f === "-" ? "<stdin>" : f)) {
+    for (const doc of readYamlObjects(await io.readInput(f), f === "-" ? "<stdin>" : f)) {
       if (!doc.ok) errors.push(`${doc.source}: ${doc.message}`);
       else if (doc.value["kind"] === MODULE_KIND) modules.push(toModule(doc.value, o.namespace));
       else notes.push(`${doc.source}: ${describeObject(doc.value)} is not a Module; ignored`);

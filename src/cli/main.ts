@@ -78,7 +78,7 @@ async function check(argv: string[]): Promise<number> {
   const parsed = parseCheckArgs(argv);
   if (!parsed.ok) throw new UsageError(`${parsed.errors.join("\n")}\n(kmm-preflight check --help lists the flags)`);
   const log = createLogger({ level: "warn", stream: process.stderr });
-  const report = await runCheck(parsed.options, { stdin: readStdin, log });
+  const report = await runCheck(parsed.options, { readInput, log });
   await writeCheckOutputs(parsed.options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   return checkExitCode(report);
 }

@@ -97,14 +97,14 @@ async function checkTarget(module: Module, kernel: string, id: Pick<ImageStageRe
     const image = await client.getImage(t.imageReference);
     const found = await findKernelModule(layersOf(client, image), { dirName: t.dirName, kernel, moduleName: t.moduleName });
     const pinned = { ...at, digest: image.digest };
-    const kernelDir = `${t.dirName.replace(/\/+$/, "")}/lib/modules/${kernel}/`;
+    const modulesDir = `${t.dirName.replace(/\/+$/, "")}/lib/modules/`;
     if (found.found) {
       const path = `/${found.path}`;
       return { ...id, ...pinned, path, verificationStatus: "true", reason: `${formatImageReference(image.ref)} holds ${path}` };
     }
-    const seen = found.kernelDirs.length ? `; ${t.dirName.replace(/\/+$/, "")}/lib/modules/ holds ${found.kernelDirs.join(", ")}` : `; the image has no ${t.dirName.replace(/\/+$/, "")}/lib/modules/ directory`;
+    const seen = found.kernelDirs.length ? `; ${modulesDir} holds ${found.kernelDirs.join(", ")}` : `; the image has no ${modulesDir} directory`;
     const others = found.candidates?.length ? `; modules for this kernel: ${found.candidates.join(", ")}` : "";
-    return { ...id, ...pinned, verificationStatus: "false", reason: `image does not contain ${t.moduleName}.ko (or .ko.xz/.gz/.zst) under ${kernelDir} on any layer${seen}${others}` };
+    return { ...id, ...pinned, verificationStatus: "false", reason: `image does not contain ${t.moduleName}.ko (or .ko.xz/.gz/.zst) under ${modulesDir}${kernel}/ on any layer${seen}${others}` };
   } catch (err) {
     if (err instanceof RegistryError) {
       const d = describeRegistryError(err);
