@@ -1,16 +1,15 @@
 import {
   CustomObjectsApi,
   ListWatch,
-  Observable,
   Watch,
-  type ConfigurationOptions,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  type ObservableMiddleware,
 } from "@kubernetes/client-node";
 import { GROUP, PREFLIGHT_PLURAL, PREFLIGHT_VERSION, type PreflightValidationOCP } from "../api/index.js";
 import type { Logger } from "../log/logger.js";
+import { describeError } from "./api-error.js";
+import { withSignal } from "./request-options.js";
 
 // A watch-backed, never-blocking view of the cluster's PreflightValidationOCP objects.
 //
@@ -140,18 +139,6 @@ export function startPreflightCache(kc: KubeConfig, log: Logger, opts: Preflight
   };
 }
 
-/** Request options that make a generated-API call abortable. */
-function withSignal(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
-  const middleware: ObservableMiddleware = {
-    pre: (ctx) => {
-      ctx.setSignal(signal);
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (resp) => new Observable(Promise.resolve(resp)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: "append" };
-}
-
 interface GuardOptions {
   readonly connectTimeoutMs: number;
   readonly watchTimeoutSeconds: number;
@@ -257,27 +244,5 @@ class GuardedWatch extends Watch {
         resolve();
       };
     });
-  }
-}
-
-/** One line for the log: HTTP code and the Status message when there is one, else the error message. */
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const e = err as Error & { code?: unknown; statusCode?: unknown; body?: unknown };
-  const code = typeof e.code === "number" ? e.code : typeof e.statusCode === "number" ? e.statusCode : undefined;
-  if (code === undefined) return e.message;
-  let detail = e.message.split("\n")[0] ?? "";
-  const body = typeof e.body === "string" ? safeParse(e.body) : e.body;
-  if (typeof body === "object" && body !== null && typeof (body as { message?: unknown }).message === "string") {
-    detail = (body as { message: string }).message;
-  }
-  return `HTTP ${code}: ${detail}`;
-}
-
-function safeParse(s: string): unknown {
-  try {
-    return JSON.parse(s) as unknown;
-  } catch {
-    return undefined;
   }
 }

@@ -1,0 +1,213 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createLogger } from "../src/log/logger.js";
+import { type LeaderElection, type LeaderElectionConfig, leaderElectionConfigError, startLeaderElection } from "../src/kube/leader-election.js";
+import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
+
+// Leader election against the in-memory API server, through the real client-node: Lease create and
+// replace with resourceVersion (409 on a stale write), over HTTP.
+
+const LEASES = "leases.coordination.k8s.io";
+const NS = "kmm-preflight";
+const NAME = "kmm-preflight";
+/** Whole seconds for the Lease (an int32 in the API); short enough for tests. */
+const FAST: Omit<LeaderElectionConfig, "identity"> = { namespace: NS, name: NAME, leaseDurationSeconds: 2, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 };
+
+function captureLog() {
+  const stream = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  stream.on("data", (b: Buffer) => {
+    for (const l of b.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+  });
+  return { log: createLogger({ level: "debug", stream }), lines };
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
+    await sleep(10);
+  }
+}
+
+const leaseSpec = (s: KubeApiServer) => s.get(LEASES, NAME, NS)?.["spec"] as Record<string, unknown> | undefined;
+
+/** A candidate that records what its leader work saw. */
+function candidate(server: KubeApiServer, identity: string, events: string[], over: Partial<LeaderElectionConfig> = {}) {
+  const { log, lines } = captureLog();
+  let workSignal: AbortSignal | undefined;
+  const election: LeaderElection = startLeaderElection(server.kubeConfig(), log, { ...FAST, identity, ...over }, {
+    async onStartedLeading(signal) {
+      workSignal = signal;
+      events.push(`${identity} started`);
+      await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+      // The work takes a moment to wind down; the Lease must not be released before it has.
+      await sleep(50);
+      events.push(`${identity} stopped`);
+    },
+  });
+  return { election, lines, signal: () => workSignal };
+}
+
+async function withServer(fn: (server: KubeApiServer, stops: (() => Promise<void>)[]) => Promise<void>): Promise<void> {
+  const server = await startKubeApiServer();
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    await fn(server, stops);
+  } finally {
+    server.faults.clear();
+    await Promise.all(stops.map((s) => s()));
+    await server.close();
+  }
+}
+
+describe("startLeaderElection()", () => {
+  it("creates the Lease, leads, and keeps renewing it", () =>
+    withServer(async (server, stops) => {
+      const events: string[] = [];
+      const a = candidate(server, "pod-a_1", events);
+      stops.push(() => a.election.stop());
+      await waitFor("leadership", () => a.election.isLeader);
+      assert.deepEqual(events, ["pod-a_1 started"]);
+      const first = leaseSpec(server)!;
+      assert.equal(first["holderIdentity"], "pod-a_1");
+      assert.equal(first["leaseDurationSeconds"], 2);
+      assert.equal(first["leaseTransitions"], 0);
+      assert.match(String(first["renewTime"]), /\.\d{6}Z$/, "MicroTime with six fractional digits");
+      await waitFor("a renewal", () => leaseSpec(server)!["renewTime"] !== first["renewTime"]);
+      assert.equal(leaseSpec(server)!["acquireTime"], first["acquireTime"], "renewing keeps acquireTime");
+      assert.equal(a.election.leader, "pod-a_1");
+    }));
+
+  it("with two candidates, exactly one leads; stop() releases the Lease and the other takes over well before it would expire", () =>
+    withServer(async (server, stops) => {
+      const events: string[] = [];
+      const long = { leaseDurationSeconds: 30, renewDeadlineSeconds: 10 };
+      const a = candidate(server, "pod-a_1", events, long);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      const b = candidate(server, "pod-b_1", events, long);
+      stops.push(() => b.election.stop());
+      await waitFor("b sees a as leader", () => b.election.leader === "pod-a_1");
+      await sleep(300);
+      assert.equal(b.election.isLeader, false, "b waits while a's Lease is fresh");
+
+      const stoppedAt = Date.now();
+      await a.election.stop();
+      assert.equal(a.election.isLeader, false);
+      assert.equal(a.signal()?.aborted, true);
+      await waitFor("b leads", () => b.election.isLeader);
+      assert.ok(Date.now() - stoppedAt < 5000, "a released Lease is taken at the next retry, not after 30 s");
+      // a's work ended before the Lease was released, so it never overlapped b's.
+      assert.deepEqual(events, ["pod-a_1 started", "pod-a_1 stopped", "pod-b_1 started"]);
+      assert.equal(leaseSpec(server)!["holderIdentity"], "pod-b_1");
+      assert.equal(leaseSpec(server)!["leaseTransitions"], 1, "a's creation counts none, b's takeover one");
+      assert.ok(a.lines.some((l) => l["msg"] === "released the Lease"));
+    }));
+
+  it("never lets two candidates lead at once, even when they start together", () =>
+    withServer(async (server, stops) => {
+      const events: string[] = [];
+      const cs = ["pod-a_1", "pod-b_1", "pod-c_1"].map((id) => candidate(server, id, events));
+      for (const c of cs) stops.push(() => c.election.stop());
+      await waitFor("someone leads", () => cs.some((c) => c.election.isLeader));
+      for (let i = 0; i < 20; i++) {
+        assert.equal(cs.filter((c) => c.election.isLeader).length, 1);
+        await sleep(50);
+      }
+      assert.equal(events.length, 1, `one leader started: ${events.join(", ")}`);
+    }));
+
+  it("steps down when another candidate holds the Lease at renewal, and stops its work", () =>
+    withServer(async (server, stops) => {
+      const events: string[] = [];
+      const a = candidate(server, "pod-a_1", events);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      server.modify(LEASES, NAME, NS, (o: KubeObject) => {
+        (o["spec"] as Record<string, unknown>)["holderIdentity"] = "intruder";
+      });
+      await waitFor("a steps down", () => !a.election.isLeader);
+      assert.equal(a.signal()?.aborted, true);
+      assert.deepEqual(events, ["pod-a_1 started", "pod-a_1 stopped"]);
+      assert.equal(a.election.leader, "intruder");
+      // The intruder never renews: once its Lease expires, a leads again.
+      await waitFor("a leads again", () => a.election.isLeader, 6000);
+      assert.equal(leaseSpec(server)!["holderIdentity"], "pod-a_1");
+    }));
+
+  it("gives up leadership when it cannot renew within the renew deadline, and leads again once the API server is back", () =>
+    withServer(async (server, stops) => {
+      const events: string[] = [];
+      const a = candidate(server, "pod-a_1", events);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      server.faults.refuseConnections();
+      const downAt = Date.now();
+      await waitFor("a steps down", () => !a.election.isLeader);
+      const after = Date.now() - downAt;
+      assert.ok(after >= 900 && after < 2000, `stepped down after ${after} ms: within the lease duration (2 s), not before the renew deadline (1 s)`);
+      assert.equal(a.signal()?.aborted, true);
+      assert.ok(a.lines.some((l) => l["level"] === "warn" && String(l["msg"]).startsWith("lost the Lease")));
+      server.faults.clear();
+      await waitFor("a leads again", () => a.election.isLeader);
+      assert.deepEqual(events, ["pod-a_1 started", "pod-a_1 stopped", "pod-a_1 started"]);
+    }));
+
+  it("keeps trying through 409 conflicts and 500s", () =>
+    withServer(async (server, stops) => {
+      server.faults.failNext(3, 409, { match: { method: "POST" } });
+      server.faults.failNext(3, 500, { match: { method: "GET" } });
+      const a = candidate(server, "pod-a_1", []);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      assert.equal(leaseSpec(server)!["holderIdentity"], "pod-a_1");
+    }));
+
+  it("stop() returns within the renew deadline when the API server is down, and says the Lease was not released", () =>
+    withServer(async (server, stops) => {
+      const a = candidate(server, "pod-a_1", []);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      server.faults.hang();
+      const t = Date.now();
+      await a.election.stop();
+      assert.ok(Date.now() - t < 2500, `stop took ${Date.now() - t} ms`);
+      assert.ok(a.lines.some((l) => l["level"] === "warn" && String(l["msg"]).startsWith("could not release the Lease")));
+    }));
+
+  it("a candidate that never led does not touch the Lease on stop()", () =>
+    withServer(async (server, stops) => {
+      const a = candidate(server, "pod-a_1", [], { leaseDurationSeconds: 30, renewDeadlineSeconds: 10 });
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      const b = candidate(server, "pod-b_1", []);
+      await waitFor("b sees a", () => b.election.leader === "pod-a_1");
+      server.clearRequests();
+      await b.election.stop();
+      assert.deepEqual(server.requests.filter((r) => r.method === "PUT"), []);
+      assert.equal(leaseSpec(server)!["holderIdentity"], "pod-a_1");
+    }));
+});
+
+describe("leaderElectionConfigError()", () => {
+  const base = { namespace: NS, name: NAME, identity: "x" };
+  it("accepts client-go's defaults", () => assert.equal(leaderElectionConfigError(base), undefined));
+  it("rejects timings that would let two leaders overlap or never renew in time", () => {
+    assert.match(leaderElectionConfigError({ ...base, leaseDurationSeconds: 10, renewDeadlineSeconds: 10 })!, /lease duration \(10s\) must exceed the renew deadline/);
+    assert.match(leaderElectionConfigError({ ...base, renewDeadlineSeconds: 2, retryPeriodSeconds: 2 })!, /renew deadline \(2s\) must exceed 1.2 x the retry period/);
+    assert.match(leaderElectionConfigError({ ...base, retryPeriodSeconds: 0 })!, /retry period must be positive/);
+    assert.match(leaderElectionConfigError({ ...base, leaseDurationSeconds: 15.5 })!, /whole number of seconds/);
+    assert.match(leaderElectionConfigError({ ...base, identity: "" })!, /identity/);
+  });
+  it("startLeaderElection() refuses an invalid configuration", async () => {
+    const server = await startKubeApiServer();
+    try {
+      assert.throws(() => startLeaderElection(server.kubeConfig(), captureLog().log, { ...base, retryPeriodSeconds: 0 }, { onStartedLeading() {} }), /leader election: the retry period/);
+    } finally {
+      await server.close();
+    }
+  });
+});
