@@ -16,6 +16,8 @@ import type {
   V1MutatingWebhook,
   V1MutatingWebhookConfiguration,
   V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
   V1Service,
   V1ValidatingWebhook,
   V1ValidatingWebhookConfiguration,
@@ -25,6 +27,7 @@ import { moduleCrd } from "../src/api/crd/module-crd.js";
 import { preflightCrd } from "../src/api/crd/preflight-crd.js";
 import { GROUP, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/preflight-validation-ocp.js";
 import { MUTATE_PREFLIGHT_PATH, VALIDATE_PREFLIGHT_PATH } from "../src/api/webhook-paths.js";
+import { parseServeConfig } from "../src/server/config.js";
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NAMESPACE = "kmm-preflight";
@@ -79,6 +82,8 @@ const BASE_OBJECTS = [
   `MutatingWebhookConfiguration kmm-preflight-mutating`,
   `Namespace ${NAMESPACE}`,
   `PodDisruptionBudget ${NAMESPACE}/kmm-preflight`,
+  `Role ${NAMESPACE}/kmm-preflight-leader-election`,
+  `RoleBinding ${NAMESPACE}/kmm-preflight-leader-election`,
   `Service ${NAMESPACE}/kmm-preflight`,
   `ServiceAccount ${NAMESPACE}/kmm-preflight`,
   `ValidatingWebhookConfiguration kmm-preflight-validating`,
@@ -220,6 +225,10 @@ describe("kubectl kustomize manifests/", () => {
       ]);
       const drain = Number(env["SHUTDOWN_DELAY_SECONDS"]) + Number(env["SHUTDOWN_TIMEOUT_SECONDS"]);
       assert.ok(drain < deployment.spec!.template.spec!.terminationGracePeriodSeconds!, "shutdown fits the grace period");
+      // The Lease release runs beside the drain and is bounded by the renew deadline.
+      const served = parseServeConfig([], Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
+      assert.ok(served.ok, served.ok ? "" : served.errors.join("; "));
+      assert.ok(served.config.renewDeadlineSeconds < deployment.spec!.template.spec!.terminationGracePeriodSeconds!, "the Lease release fits the grace period");
       assert.equal(deployment.spec!.template.spec!.terminationGracePeriodSeconds, 30);
     });
 
@@ -303,7 +312,27 @@ describe("kubectl kustomize manifests/", () => {
       assert.deepEqual(binding.subjects, [
         { kind: "ServiceAccount", name: deployment.spec!.template.spec!.serviceAccountName, namespace: NAMESPACE },
       ]);
-      assert.ok(!objects.some((o) => o.kind === "Role" || o.kind === "RoleBinding"), "no namespaced grants");
+    });
+
+    it("lets the replicas create the leader Lease and read and renew only that one, in their own namespace", () => {
+      const role = find<V1Role>(objects, "Role", "kmm-preflight-leader-election");
+      const served = parseServeConfig([], {});
+      assert.ok(served.ok);
+      assert.equal(role.metadata!.namespace, NAMESPACE);
+      assert.deepEqual(role.rules, [
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [served.config.leaderElectionId], verbs: ["get", "update"] },
+      ]);
+      const binding = find<V1RoleBinding>(objects, "RoleBinding", "kmm-preflight-leader-election");
+      assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata!.name });
+      assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: deployment.spec!.template.spec!.serviceAccountName, namespace: NAMESPACE }]);
+      assert.equal(objects.filter((o) => o.kind === "Role" || o.kind === "RoleBinding").length, 2, "no other namespaced grants");
+    });
+
+    it("names each replica in the Lease by its pod name", () => {
+      const podName = container.env?.find((e) => e.name === "POD_NAME");
+      assert.deepEqual(podName?.valueFrom, { fieldRef: { fieldPath: "metadata.name" } });
+      assert.equal(container.env?.find((e) => e.name === "LEADER_ELECTION_ID"), undefined, "the Role names the default Lease");
     });
   });
 });

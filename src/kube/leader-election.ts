@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "../log/logger.js";
 import { describeError } from "./api-error.js";
-import { type LeaseRecord, nextLeaseStep, releasedLease, sameLeaseRecord } from "./lease-step.js";
+import { JITTER, type LeaseRecord, type LeaseTiming, leaseTimingError, nextLeaseStep, releasedLease, resolveLeaseTiming, sameLeaseRecord } from "./lease-step.js";
 import { withSignal } from "./request-options.js";
 
 // Leader election on a coordination.k8s.io/v1 Lease, with client-go's timing (leaseDuration >
@@ -13,18 +13,12 @@ import { withSignal } from "./request-options.js";
 // - stop() always releases a held Lease (client-go's ReleaseOnCancel), so a rollout hands over at
 //   the next retry rather than after a whole lease duration.
 
-export interface LeaderElectionConfig {
+export interface LeaderElectionConfig extends Partial<LeaseTiming> {
   readonly namespace: string;
   /** Name of the Lease. */
   readonly name: string;
   /** Unique per process: pod name plus a random suffix, so a restarted pod is a new candidate. */
   readonly identity: string;
-  /** How long a Lease is honoured without renewal. @default 15 */
-  readonly leaseDurationSeconds?: number;
-  /** The leader gives up when it could not renew for this long; must be below leaseDurationSeconds. @default 10 */
-  readonly renewDeadlineSeconds?: number;
-  /** Time between attempts to acquire or renew. @default 2 */
-  readonly retryPeriodSeconds?: number;
 }
 
 export interface LeaderCallbacks {
@@ -46,33 +40,11 @@ export interface LeaderElection {
   stop(): Promise<void>;
 }
 
-export const LEADER_ELECTION_DEFAULTS = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 } as const;
-
-/** client-go's JitterFactor: candidates spread their attempts so they do not collide on every retry. */
-const JITTER = 1.2;
-
-/** Why a configuration cannot work, or undefined. */
-export function leaderElectionConfigError(c: LeaderElectionConfig): string | undefined {
-  const d = resolved(c);
-  if (!(d.retryPeriodSeconds > 0)) return "the retry period must be positive";
-  // Lease.spec.leaseDurationSeconds is an int32.
-  if (!Number.isInteger(d.leaseDurationSeconds)) return `the lease duration (${d.leaseDurationSeconds}s) must be a whole number of seconds`;
-  if (d.renewDeadlineSeconds <= d.retryPeriodSeconds * JITTER) return `the renew deadline (${d.renewDeadlineSeconds}s) must exceed ${JITTER} x the retry period (${d.retryPeriodSeconds}s)`;
-  if (d.leaseDurationSeconds <= d.renewDeadlineSeconds) return `the lease duration (${d.leaseDurationSeconds}s) must exceed the renew deadline (${d.renewDeadlineSeconds}s)`;
-  if (!c.identity) return "the identity must not be empty";
-  return undefined;
-}
-
-const resolved = (c: LeaderElectionConfig) => ({
-  leaseDurationSeconds: c.leaseDurationSeconds ?? LEADER_ELECTION_DEFAULTS.leaseDurationSeconds,
-  renewDeadlineSeconds: c.renewDeadlineSeconds ?? LEADER_ELECTION_DEFAULTS.renewDeadlineSeconds,
-  retryPeriodSeconds: c.retryPeriodSeconds ?? LEADER_ELECTION_DEFAULTS.retryPeriodSeconds,
-});
-
 export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderElectionConfig, callbacks: LeaderCallbacks): LeaderElection {
-  const invalid = leaderElectionConfigError(config);
+  const timing = resolveLeaseTiming(config);
+  const invalid = config.identity ? leaseTimingError(timing) : "the identity must not be empty";
   if (invalid) throw new Error(`leader election: ${invalid}`);
-  const { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds } = resolved(config);
+  const { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds } = timing;
   const llog = log.child({ component: "leader-election" });
   const api = kc.makeApiClient(CoordinationV1Api);
   const { namespace, name, identity } = config;

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type LeaseContext, microTime, nextLeaseStep, releasedLease, sameLeaseRecord } from "./lease-step.js";
+import { LEASE_TIMING_DEFAULTS, type LeaseContext, leaseTimingError, microTime, nextLeaseStep, releasedLease, resolveLeaseTiming, sameLeaseRecord } from "./lease-step.js";
 
 const T0 = Date.parse("2026-11-25T10:00:00.000Z");
 const ctx = (over: Partial<LeaseContext> = {}): LeaseContext => ({ identity: "me", leaseDurationSeconds: 15, nowMs: T0, observedAtMs: T0, ...over });
@@ -89,5 +89,19 @@ describe("sameLeaseRecord()", () => {
     for (const change of [{ holderIdentity: "b" }, { leaseDurationSeconds: 1 }, { acquireTime: "x" }, { renewTime: "x" }, { leaseTransitions: 9 }]) {
       assert.ok(!sameLeaseRecord(held("a"), held("a", change)), JSON.stringify(change));
     }
+  });
+});
+
+describe("leaseTimingError()", () => {
+  it("accepts client-go's defaults", () => assert.equal(leaseTimingError(LEASE_TIMING_DEFAULTS), undefined));
+  it("rejects timings that would let two leaders overlap or never renew in time", () => {
+    const t = (over: object) => leaseTimingError(resolveLeaseTiming(over));
+    assert.match(t({ leaseDurationSeconds: 10, renewDeadlineSeconds: 10 })!, /lease duration \(10s\) must exceed the renew deadline \(10s\)/);
+    assert.match(t({ renewDeadlineSeconds: 2, retryPeriodSeconds: 2 })!, /renew deadline \(2s\) must exceed 1.2 x the retry period \(2s\)/);
+    assert.match(t({ retryPeriodSeconds: 0 })!, /retry period must be positive/);
+    assert.match(t({ leaseDurationSeconds: 15.5 })!, /whole number of seconds/);
+  });
+  it("fills what is not given from the defaults", () => {
+    assert.deepEqual(resolveLeaseTiming({ retryPeriodSeconds: 1 }), { ...LEASE_TIMING_DEFAULTS, retryPeriodSeconds: 1 });
   });
 });

@@ -12,6 +12,36 @@ export interface LeaseRecord {
   readonly leaseTransitions?: number;
 }
 
+export interface LeaseTiming {
+  /** How long a Lease is honoured without renewal (an int32 in the API). */
+  readonly leaseDurationSeconds: number;
+  /** The leader gives up when it could not renew for this long; must be below leaseDurationSeconds. */
+  readonly renewDeadlineSeconds: number;
+  /** Time between attempts to acquire or renew. */
+  readonly retryPeriodSeconds: number;
+}
+
+/** client-go's defaults (and controller-runtime's). */
+export const LEASE_TIMING_DEFAULTS: LeaseTiming = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
+
+/** client-go's JitterFactor: candidates spread their attempts so they do not collide on every retry. */
+export const JITTER = 1.2;
+
+export const resolveLeaseTiming = (t: Partial<LeaseTiming>): LeaseTiming => ({
+  leaseDurationSeconds: t.leaseDurationSeconds ?? LEASE_TIMING_DEFAULTS.leaseDurationSeconds,
+  renewDeadlineSeconds: t.renewDeadlineSeconds ?? LEASE_TIMING_DEFAULTS.renewDeadlineSeconds,
+  retryPeriodSeconds: t.retryPeriodSeconds ?? LEASE_TIMING_DEFAULTS.retryPeriodSeconds,
+});
+
+/** Why these timings cannot work (client-go's checks), or undefined. */
+export function leaseTimingError(t: LeaseTiming): string | undefined {
+  if (!(t.retryPeriodSeconds > 0)) return "the retry period must be positive";
+  if (!Number.isInteger(t.leaseDurationSeconds)) return `the lease duration (${t.leaseDurationSeconds}s) must be a whole number of seconds`;
+  if (t.renewDeadlineSeconds <= t.retryPeriodSeconds * JITTER) return `the renew deadline (${t.renewDeadlineSeconds}s) must exceed ${JITTER} x the retry period (${t.retryPeriodSeconds}s)`;
+  if (t.leaseDurationSeconds <= t.renewDeadlineSeconds) return `the lease duration (${t.leaseDurationSeconds}s) must exceed the renew deadline (${t.renewDeadlineSeconds}s)`;
+  return undefined;
+}
+
 export type LeaseStep =
   | { readonly kind: "create"; readonly record: LeaseRecord }
   /** Write `record` with the resourceVersion that was read; a 409 means another candidate won. */

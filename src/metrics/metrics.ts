@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AdmissionRecord } from "../admission/http.js";
+import { type PreflightValidationOCP, VERIFICATION_STATUSES, type VerificationStatus } from "../api/index.js";
 
 // The server's Prometheus metrics, on a registry of their own (never prom-client's global one, so
 // tests and several servers in one process do not share counters).
@@ -13,9 +14,15 @@ export interface ServerMetrics {
   readonly registry: Registry;
   observeAdmission(r: AdmissionRecord): void;
   setCertificateExpiry(notAfter: Date): void;
+  setLeader(leading: boolean): void;
 }
 
-export function createServerMetrics(): ServerMetrics {
+export interface ServerMetricsSources {
+  /** The cluster's PreflightValidationOCP objects, undefined until known (no cluster, cache not synced). */
+  readonly preflights?: () => readonly PreflightValidationOCP[] | undefined;
+}
+
+export function createServerMetrics(sources: ServerMetricsSources = {}): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   const requests = new Counter({
@@ -36,6 +43,27 @@ export function createServerMetrics(): ServerMetrics {
     help: "notAfter of the serving certificate being served, as a Unix time.",
     registers: [registry],
   });
+  const leader = new Gauge({
+    name: `${METRIC_PREFIX}leader`,
+    help: "1 while this replica holds the leader Lease, else 0.",
+    registers: [registry],
+  });
+  leader.set(0);
+  const preflights = sources.preflights;
+  if (preflights) {
+    new Gauge({
+      name: `${METRIC_PREFIX}modules`,
+      help: "Modules in each PreflightValidationOCP's status.modules, by verificationStatus; read from the watch cache at scrape time.",
+      labelNames: ["preflight", "verification_status"] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of preflights() ?? []) {
+          for (const [status, n] of countByStatus(p)) this.set({ preflight: p.metadata.name ?? "", verification_status: status }, n);
+        }
+      },
+    });
+  }
   return {
     registry,
     observeAdmission(r) {
@@ -43,5 +71,21 @@ export function createServerMetrics(): ServerMetrics {
       duration.observe({ webhook: r.webhook }, r.durationSeconds);
     },
     setCertificateExpiry: (notAfter) => certExpiry.set(notAfter.getTime() / 1000),
+    setLeader: (leading) => leader.set(leading ? 1 : 0),
   };
+}
+
+/**
+ * Every status gets a series, zeros included, so `== 0` alerts and ratios work from the start. Status
+ * is written by the runner through the API and may hold anything: unknown values count as "unknown".
+ */
+function countByStatus(p: PreflightValidationOCP): Map<VerificationStatus, number> {
+  const counts = new Map<VerificationStatus, number>(VERIFICATION_STATUSES.map((s) => [s, 0]));
+  const modules: unknown = p.status?.modules;
+  for (const m of Array.isArray(modules) ? (modules as unknown[]) : []) {
+    const raw = (m as { verificationStatus?: unknown } | null)?.verificationStatus;
+    const status = VERIFICATION_STATUSES.includes(raw as VerificationStatus) ? (raw as VerificationStatus) : "unknown";
+    counts.set(status, counts.get(status)! + 1);
+  }
+  return counts;
 }

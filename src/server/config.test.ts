@@ -13,6 +13,9 @@ describe("parseServeConfig()", () => {
       assert.equal(r.config.generateCerts, true);
       assert.equal(r.config.noCluster, false);
       assert.equal(r.config.kubeconfig, undefined);
+      assert.equal(r.config.leaderElect, true);
+      assert.equal(r.config.leaderElectionId, "kmm-preflight");
+      assert.deepEqual([r.config.leaseDurationSeconds, r.config.renewDeadlineSeconds, r.config.retryPeriodSeconds], [15, 10, 2]);
     });
 
     it("leaves $KUBECONFIG (possibly a list of files) to the cluster loader", () => {
@@ -57,6 +60,15 @@ describe("parseServeConfig()", () => {
       const r = sut.parseServeConfig(["--port", "", "--shutdown-timeout-seconds", "1e7"], { CERT_POLL_SECONDS: "0" });
       assert.ok(!r.ok);
       assert.equal(r.errors.length, 3, r.errors.join("\n"));
+    });
+
+    it("rejects leader-election timings that could let two leaders overlap, naming the three flags", () => {
+      const r = sut.parseServeConfig(["--leader-lease-duration-seconds", "10"], {});
+      assert.ok(!r.ok);
+      assert.deepEqual(r.errors, [
+        "--leader-lease-duration-seconds, --leader-renew-deadline-seconds, --leader-retry-period-seconds: the lease duration (10s) must exceed the renew deadline (10s)",
+      ]);
+      assert.ok(sut.parseServeConfig(["--leader-lease-duration-seconds", "10", "--leader-elect=false"], {}).ok, "irrelevant without leader election");
     });
 
     it("rejects an unknown flag", () => {

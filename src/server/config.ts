@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../admission/http.js";
+import { leaseTimingError } from "../kube/lease-step.js";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
 
 export interface ServeConfig {
@@ -23,6 +24,15 @@ export interface ServeConfig {
   readonly shutdownDelaySeconds: number;
   /** In-flight requests get this long to finish; must stay below the pod's terminationGracePeriodSeconds. */
   readonly shutdownTimeoutSeconds: number;
+  /** Campaign for the leader Lease (needs a cluster). */
+  readonly leaderElect: boolean;
+  /** Name of the Lease, in `namespace`. */
+  readonly leaderElectionId: string;
+  /** This replica's name in the Lease; undefined: the host name (a pod's name). */
+  readonly podName?: string;
+  readonly leaseDurationSeconds: number;
+  readonly renewDeadlineSeconds: number;
+  readonly retryPeriodSeconds: number;
 }
 
 type Kind = "string" | "boolean" | "port" | "seconds" | "positiveSeconds" | "bytes" | "level";
@@ -56,6 +66,12 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "bodyLimitBytes", flag: "body-limit-bytes", env: "BODY_LIMIT_BYTES", kind: "bytes", default: String(DEFAULT_BODY_LIMIT_BYTES), help: "largest AdmissionReview body accepted" },
   { key: "shutdownDelaySeconds", flag: "shutdown-delay-seconds", env: "SHUTDOWN_DELAY_SECONDS", kind: "seconds", default: "0", help: "keep serving this long after SIGTERM (set 5 in a cluster)" },
   { key: "shutdownTimeoutSeconds", flag: "shutdown-timeout-seconds", env: "SHUTDOWN_TIMEOUT_SECONDS", kind: "seconds", default: "20", help: "time in-flight requests get to finish after the listener closes" },
+  { key: "leaderElect", flag: "leader-elect", env: "LEADER_ELECT", kind: "boolean", default: "true", help: "campaign for the leader Lease in the namespace (one replica leads; all serve admission); needs a cluster" },
+  { key: "leaderElectionId", flag: "leader-election-id", env: "LEADER_ELECTION_ID", kind: "string", default: "kmm-preflight", help: "name of that Lease" },
+  { key: "podName", flag: "pod-name", env: "POD_NAME", kind: "string", default: undefined, help: "this replica's name in the Lease (a random suffix is added); default: the host name" },
+  { key: "leaseDurationSeconds", flag: "leader-lease-duration-seconds", env: "LEADER_LEASE_DURATION_SECONDS", kind: "positiveSeconds", default: "15", help: "how long the Lease holds without renewal (whole seconds)" },
+  { key: "renewDeadlineSeconds", flag: "leader-renew-deadline-seconds", env: "LEADER_RENEW_DEADLINE_SECONDS", kind: "positiveSeconds", default: "10", help: "the leader steps down when it could not renew for this long" },
+  { key: "retryPeriodSeconds", flag: "leader-retry-period-seconds", env: "LEADER_RETRY_PERIOD_SECONDS", kind: "positiveSeconds", default: "2", help: "time between attempts to acquire or renew the Lease" },
 ];
 
 function convert(s: Setting, raw: string): { value: unknown } | { error: string } {
@@ -115,6 +131,10 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     const r = convert(s, raw);
     if ("error" in r) errors.push(r.error);
     else config[s.key] = r.value;
+  }
+  if (errors.length === 0 && config["leaderElect"]) {
+    const timing = leaseTimingError(config as unknown as ServeConfig);
+    if (timing) errors.push(`--leader-lease-duration-seconds, --leader-renew-deadline-seconds, --leader-retry-period-seconds: ${timing}`);
   }
   return errors.length ? { ok: false, errors } : { ok: true, config: config as unknown as ServeConfig };
 }

@@ -1,19 +1,24 @@
+import { randomUUID } from "node:crypto";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { preflightRoutes } from "../admission/preflight-routes.js";
 import type { PreflightLister } from "../admission/preflight-webhook.js";
 import { ensureCertificates } from "../certs/cert-files.js";
 import { CertificateReloader } from "../certs/reloader.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { loadClusterConfig } from "../kube/cluster-config.js";
-import { startPreflightCache } from "../kube/preflight-cache.js";
+import { type LeaderElection, startLeaderElection } from "../kube/leader-election.js";
+import { type PreflightCache, startPreflightCache } from "../kube/preflight-cache.js";
 import type { Logger } from "../log/logger.js";
-import { createServerMetrics } from "../metrics/metrics.js";
+import { type ServerMetrics, createServerMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
 import { createApp } from "./app.js";
 import type { ServeConfig } from "./config.js";
 
-// The admission server's lifecycle: certificates, optional cluster cache, HTTPS listener, drain on shutdown.
+// The server's lifecycle: certificates, optional cluster cache and leader election, HTTPS listener,
+// drain on shutdown.
 
 const TLS_MIN_VERSION = "TLSv1.2";
 
@@ -32,7 +37,7 @@ export interface ServeDeps {
   readonly homeDir?: string;
 }
 
-async function startCluster(config: ServeConfig, deps: ServeDeps, log: Logger) {
+function clusterConfig(config: ServeConfig, deps: ServeDeps, log: Logger): KubeConfig | undefined {
   const kc = config.noCluster ? undefined : loadClusterConfig({ kubeconfig: config.kubeconfig, env: deps.env ?? process.env, homeDir: deps.homeDir });
   if (!kc) {
     log.info("no cluster configured: serving admission only; warnings that need the cluster's objects are skipped", {
@@ -41,7 +46,34 @@ async function startCluster(config: ServeConfig, deps: ServeDeps, log: Logger) {
     return undefined;
   }
   log.info("cluster configured", { server: kc.getCurrentCluster()?.server });
-  return startPreflightCache(kc, deps.log);
+  return kc;
+}
+
+/**
+ * Every replica serves admission; the leader will also run the validation Jobs (the job runner). Until
+ * then the leader's work is to hold the Lease, and the Lease, metric and readiness are in place for it.
+ */
+function electLeader(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics): LeaderElection {
+  const identity = `${config.podName ?? hostname()}_${randomUUID()}`;
+  return startLeaderElection(kc, deps.log, {
+    namespace: config.namespace,
+    name: config.leaderElectionId,
+    identity,
+    leaseDurationSeconds: config.leaseDurationSeconds,
+    renewDeadlineSeconds: config.renewDeadlineSeconds,
+    retryPeriodSeconds: config.retryPeriodSeconds,
+  }, {
+    onStartedLeading: (signal) => {
+      metrics.setLeader(true);
+      return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    },
+    onStoppedLeading: () => metrics.setLeader(false),
+  });
+}
+
+/** The leader's caches must have synced before it may act on them; followers serve admission regardless. */
+function leaderCachesCheck(election: LeaderElection | undefined, cache: PreflightCache | undefined) {
+  return () => (election?.isLeader && cache && !cache.synced ? "leading, but the PreflightValidationOCP cache has not synced yet" : undefined);
 }
 
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
@@ -57,7 +89,11 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
 }
 
 async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: (() => unknown)[]): Promise<RunningServer> {
-  const metrics = createServerMetrics();
+  const kc = clusterConfig(config, deps, log);
+  const cache = kc && startPreflightCache(kc, deps.log);
+  if (cache) undo.push(() => cache.stop());
+  const lister: PreflightLister | undefined = cache && { list: () => cache.list() };
+  const metrics = createServerMetrics({ preflights: lister?.list });
   const certLog = deps.log.child({ component: "certs" });
   if (config.generateCerts) {
     await ensureCertificates(config.certDir, { serviceName: config.serviceName, namespace: config.namespace }, certLog);
@@ -76,14 +112,11 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   const certs = await reloader.start();
   metrics.setCertificateExpiry(certs.notAfter);
 
-  const cache = await startCluster(config, deps, log);
-  if (cache) undo.push(() => cache.stop());
-  const lister: PreflightLister | undefined = cache && { list: () => cache.list() };
-
   const metricsServer = await startMetricsServer(metrics.registry, config.host, config.metricsPort);
   undo.push(() => metricsServer.close());
 
   let draining = false;
+  let leaderCaches: () => string | undefined = () => undefined;
   const app = createApp({
     routes: preflightRoutes(lister),
     log: deps.log,
@@ -93,6 +126,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
     readiness: [
       { name: "shutdown", check: () => (draining ? "shutting down" : undefined) },
       { name: "certificates", check: () => (reloader.current.notAfter.getTime() < Date.now() ? `serving certificate expired at ${reloader.current.notAfter.toISOString()}` : undefined) },
+      { name: "leader-caches", check: () => leaderCaches() },
     ],
   });
 
@@ -111,11 +145,20 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   const port = (listening.address() as AddressInfo).port;
   log.info("serving admission webhooks over HTTPS", { host: config.host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
 
+  // Last, so a replica that failed to start never leads; stopped first on shutdown (below).
+  const election = kc && config.leaderElect ? electLeader(kc, config, deps, metrics) : undefined;
+  if (election) undo.push(() => election.stop());
+  leaderCaches = leaderCachesCheck(election, cache);
+
   let stopped: Promise<void> | undefined;
   const shutdown = (reason: string) =>
     (stopped ??= (async () => {
       draining = true;
       log.info("shutting down", { reason, delaySeconds: config.shutdownDelaySeconds, timeoutSeconds: config.shutdownTimeoutSeconds });
+      // Leadership is handed over while admission keeps serving through the delay and drain: another
+      // replica takes the released Lease at its next retry instead of waiting out the lease duration.
+      // The release is bounded by the renew deadline, so both fit the pod's grace period side by side.
+      const steppedDown = election?.stop();
       if (config.shutdownDelaySeconds > 0) await sleep(config.shutdownDelaySeconds * 1000);
       const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
       listening.closeIdleConnections();
@@ -125,6 +168,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
       }, config.shutdownTimeoutSeconds * 1000);
       await closed;
       clearTimeout(force);
+      await steppedDown;
       for (const u of undo.reverse()) await u();
       log.info("stopped");
     })());
