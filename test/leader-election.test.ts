@@ -156,6 +156,23 @@ describe("startLeaderElection()", () => {
       assert.deepEqual(events, ["pod-a_1 started", "pod-a_1 stopped", "pod-a_1 started"]);
     }));
 
+  it("steps down by the renew deadline even when the API server hangs instead of failing", () =>
+    withServer(async (server, stops) => {
+      const events: string[] = [];
+      const a = candidate(server, "pod-a_1", events);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      // Let a renewal land, then hang: from the last renewal, a has at most the renew deadline (1 s).
+      const renewed = leaseSpec(server)!["renewTime"];
+      await waitFor("a renewal", () => leaseSpec(server)!["renewTime"] !== renewed);
+      const lastRenewal = Date.parse(String(leaseSpec(server)!["renewTime"]));
+      server.faults.hang();
+      await waitFor("a steps down", () => !a.election.isLeader);
+      await waitFor("a's work stopped", () => events.length === 2);
+      const after = Date.now() - lastRenewal;
+      assert.ok(after < 1500, `work stopped ${after} ms after the last renewal: a hung request must not stretch the renew deadline (1 s) toward the lease duration (2 s)`);
+    }));
+
   it("keeps trying through 409 conflicts and 500s", () =>
     withServer(async (server, stops) => {
       server.faults.failNext(3, 409, { match: { method: "POST" } });

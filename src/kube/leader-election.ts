@@ -68,35 +68,33 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
     }
   };
 
-  /** Bounded by the renew deadline, so a hung API server cannot keep a lost leader believing it leads. */
-  const requestOptions = () => withSignal(AbortSignal.any([stopping.signal, AbortSignal.timeout(renewDeadlineSeconds * 1000)]));
-
-  async function read(): Promise<V1Lease | undefined> {
+  async function read(signal: AbortSignal): Promise<V1Lease | undefined> {
     try {
-      return await api.readNamespacedLease({ name, namespace }, requestOptions());
+      return await api.readNamespacedLease({ name, namespace }, withSignal(signal));
     } catch (err) {
       if ((err as { code?: unknown }).code === 404) return undefined;
       throw err;
     }
   }
 
-  /** One attempt; true when this candidate holds the Lease afterwards. */
-  async function tryAcquireOrRenew(): Promise<boolean> {
-    observe(await read());
+  /** One attempt (a read and maybe a write, both cut off by `signal`); true when this candidate holds the Lease afterwards. */
+  async function tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
+    observe(await read(signal));
     const step = nextLeaseStep(observed!.record, { identity, leaseDurationSeconds, nowMs: Date.now(), observedAtMs: observed!.atMs });
     if (step.kind === "held") return false;
     const metadata = { name, namespace, ...(step.kind === "update" ? { resourceVersion: observed!.resourceVersion } : {}) };
     const body: V1Lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata, spec: step.record as V1Lease["spec"] };
     const written = step.kind === "create"
-      ? await api.createNamespacedLease({ namespace, body }, requestOptions())
-      : await api.replaceNamespacedLease({ name, namespace, body }, requestOptions());
+      ? await api.createNamespacedLease({ namespace, body }, withSignal(signal))
+      : await api.replaceNamespacedLease({ name, namespace, body }, withSignal(signal));
     observe(written);
     return true;
   }
 
-  const attempt = async (what: string): Promise<boolean> => {
+  /** The attempt is abandoned after `timeoutMs`, so a hung API server cannot stall the loop. */
+  const attempt = async (what: string, timeoutMs: number): Promise<boolean> => {
     try {
-      return await tryAcquireOrRenew();
+      return await tryAcquireOrRenew(AbortSignal.any([stopping.signal, AbortSignal.timeout(Math.max(1, timeoutMs))]));
     } catch (err) {
       if (stopping.signal.aborted) return false;
       // 409: another candidate wrote first; anything else: the API server is unwell. Either way, retry.
@@ -110,7 +108,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
 
   async function acquire(): Promise<boolean> {
     while (!stopping.signal.aborted) {
-      if (await attempt("acquire")) return true;
+      if (await attempt("acquire", renewDeadlineSeconds * 1000)) return true;
       await pause(jittered());
     }
     return false;
@@ -122,8 +120,11 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
     while (!stopping.signal.aborted) {
       await pause(retryPeriodSeconds);
       if (stopping.signal.aborted) return;
-      if (await attempt("renew")) {
-        renewedAt = Date.now();
+      // Cut off at the renew deadline: a leader must know it lost the Lease before anyone can take it.
+      // A renewal counts from when it was sent, since others may have seen the old record until then.
+      const sentAt = Date.now();
+      if (await attempt("renew", renewedAt + renewDeadlineSeconds * 1000 - sentAt)) {
+        renewedAt = sentAt;
         continue;
       }
       if (stopping.signal.aborted) return;
