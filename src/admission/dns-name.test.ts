@@ -2,6 +2,38 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as sut from "./dns-name.js";
 
+describe("isDns1123Label()", () => {
+  describe("given valid labels", () => {
+    for (const name of ["drivers", "a", "0", "kmm-operator", "1a", "a".repeat(63)]) {
+      it(`accepts ${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…(${name.length})` : name)}`, () => {
+        assert.deepEqual(sut.isDns1123Label(name), []);
+      });
+    }
+  });
+
+  describe("given invalid characters or shapes", () => {
+    for (const name of ["Drivers", "dri_vers", "-drivers", "drivers-", "", "dri/vers", "dri vers"]) {
+      it(`rejects ${JSON.stringify(name)} with one message`, () => {
+        assert.equal(sut.isDns1123Label(name).length, 1);
+      });
+    }
+  });
+
+  describe("given a valid subdomain with dots", () => {
+    it("says dots are not allowed", () => {
+      assert.deepEqual(sut.isDns1123Label("kmm.drivers"), ["must not contain dots"]);
+    });
+  });
+
+  describe("given a label of 64 characters", () => {
+    it("rejects it with one message (length)", () => {
+      const msgs = sut.isDns1123Label("a".repeat(64));
+      assert.equal(msgs.length, 1);
+      assert.match(msgs[0]!, /63/);
+    });
+  });
+});
+
 describe("isDns1123Subdomain()", () => {
   describe("given valid names", () => {
     for (const name of ["preflight", "a", "0", "pfvo-4-16", "preflight.example.com", "a-b.c-d", "1a", "a".repeat(253), `${"a".repeat(63)}.${"b".repeat(63)}`]) {

@@ -1,5 +1,4 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { MODULE_KIND, type Module } from "../api/index.js";
 import { type ImageStageResult, checkModuleImage } from "../image-check/image-stage.js";
 import { terminationMessage } from "../image-check/report.js";
@@ -8,6 +7,7 @@ import { RegistryClient, credentialsFromDockerConfig, parsePlatform, type Creden
 import { type ReleaseKernel, ReleaseKernelResolver } from "../release/release-kernel.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
 import { mapLimit } from "../util/map-limit.js";
+import { parseFlags } from "./parse-flags.js";
 import { describeObject, readYamlObjects } from "./yaml-documents.js";
 
 /** Modules checked at once: each streams layers from a registry. */
@@ -49,29 +49,21 @@ Exit code: 0 every Module verified, 1 some failed, 2 an error kept a check from 
 export type ParsedCheck = { ok: true; options: CheckOptions } | { ok: false; errors: string[] };
 
 export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
-  let v: Record<string, string | boolean | string[] | undefined>;
-  try {
-    v = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        module: { type: "string", short: "m", multiple: true },
-        "release-image": { type: "string" },
-        rt: { type: "boolean", default: false },
-        kernel: { type: "string" },
-        "pull-secret": { type: "string" },
-        platform: { type: "string" },
-        "registry-ca": { type: "string", multiple: true },
-        "insecure-registry": { type: "string", multiple: true },
-        namespace: { type: "string", default: "default" },
-        output: { type: "string", short: "o", default: "text" },
-        "termination-message-path": { type: "string" },
-      },
-    }).values;
-  } catch (err) {
-    return { ok: false, errors: [err instanceof Error ? err.message : String(err)] };
-  }
+  const flags = parseFlags(argv, {
+    module: { type: "string", short: "m", multiple: true },
+    "release-image": { type: "string" },
+    rt: { type: "boolean", default: false },
+    kernel: { type: "string" },
+    "pull-secret": { type: "string" },
+    platform: { type: "string" },
+    "registry-ca": { type: "string", multiple: true },
+    "insecure-registry": { type: "string", multiple: true },
+    namespace: { type: "string", default: "default" },
+    output: { type: "string", short: "o", default: "text" },
+    "termination-message-path": { type: "string" },
+  });
+  if (!flags.ok) return { ok: false, errors: [flags.error] };
+  const v = flags.values;
   const errors: string[] = [];
   const modules = (v["module"] as string[] | undefined) ?? [];
   if (modules.length === 0) errors.push("--module <file> is required (- reads standard input)");

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { readFile } from "node:fs/promises";
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { ensureCertificates } from "../certs/cert-files.js";
 import { createLogger } from "../log/logger.js";
 import { parseServeConfig, serveUsage } from "../server/config.js";
 import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
+import { parseFlags } from "./parse-flags.js";
+import { STATUS_USAGE, parseStatusArgs, runStatus } from "./status.js";
 import { renderResults, validateDocuments } from "./validate.js";
 
 const USAGE = `Usage: kmm-preflight <command> [flags]
@@ -16,6 +18,9 @@ Commands:
   check --module <file> (--release-image <ref> [--rt] | --kernel <version>)
                                 the image stage for Modules: does the image for that kernel hold the module?
                                 see: kmm-preflight check --help
+  status [NAME] [--module <namespace>/<name>] [-o table|json]
+                                where each Module stands in the cluster's PreflightValidationOCPs, and why
+                                see: kmm-preflight status --help
   certs [--dir certs]           generate a development CA and serving certificate (ca.crt, tls.crt, tls.key)
         [--service-name N] [--namespace NS]
   inject-ca --ca <ca.crt> [-f <file>|-]
@@ -23,7 +28,7 @@ Commands:
                                 (kubectl kustomize manifests/ | kmm-preflight inject-ca --ca certs/ca.crt | kubectl apply -f -)
 `;
 
-/** Exit codes: 0 success, 1 something was denied, 2 the command could not do its work (usage, I/O). */
+/** Exit codes: 0 success, 1 something was denied or failed, 2 the command could not do its work (usage, I/O, the cluster). */
 class UsageError extends Error {}
 
 async function readStdin(): Promise<string> {
@@ -35,11 +40,20 @@ async function readStdin(): Promise<string> {
 const readInput = (path: string): Promise<string> => (path === "-" ? readStdin() : readFile(path, "utf8"));
 
 function args(argv: string[], options: NonNullable<ParseArgsConfig["options"]>) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+  const flags = parseFlags(argv, options);
+  if (!flags.ok) throw new UsageError(flags.error);
+  return flags.values;
+}
+
+/** A command's options from its own parser, or undefined when --help asked for its usage (printed here). */
+function commandOptions<T>(argv: string[], command: string, usage: string, parse: (argv: string[]) => { ok: true; options: T } | { ok: false; errors: string[] }): T | undefined {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
   }
+  const parsed = parse(argv);
+  if (!parsed.ok) throw new UsageError(`${parsed.errors.join("\n")}\n(kmm-preflight ${command} --help lists the flags)`);
+  return parsed.options;
 }
 
 async function validate(argv: string[]): Promise<number> {
@@ -71,16 +85,23 @@ async function injectCa(argv: string[]): Promise<number> {
 }
 
 async function check(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${CHECK_USAGE}\n`);
-    return 0;
-  }
-  const parsed = parseCheckArgs(argv);
-  if (!parsed.ok) throw new UsageError(`${parsed.errors.join("\n")}\n(kmm-preflight check --help lists the flags)`);
+  const options = commandOptions(argv, "check", CHECK_USAGE, parseCheckArgs);
+  if (!options) return 0;
   const log = createLogger({ level: "warn", stream: process.stderr });
-  const report = await runCheck(parsed.options, { readInput, log });
-  await writeCheckOutputs(parsed.options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+  const report = await runCheck(options, { readInput, log });
+  await writeCheckOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   return checkExitCode(report);
+}
+
+async function status(argv: string[]): Promise<number> {
+  const options = commandOptions(argv, "status", STATUS_USAGE, parseStatusArgs);
+  if (!options) return 0;
+  // Loaded here, as for serve: the offline commands must not pay for @kubernetes/client-node.
+  const { openPreflightReader } = await import("../kube/preflight-read.js");
+  const r = await runStatus(options, openPreflightReader({ kubeconfig: options.kubeconfig }), new Date());
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.exitCode;
 }
 
 async function serve(argv: string[]): Promise<number> {
@@ -108,7 +129,7 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, check, certs, "inject-ca": injectCa };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, check, status, certs, "inject-ca": injectCa };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
