@@ -8,14 +8,13 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { MUTATE_PREFLIGHT_PATH, VALIDATE_PREFLIGHT_PATH } from "../src/api/index.js";
 import { generateCertificates } from "../src/certs/generate.js";
-import { createLogger } from "../src/log/logger.js";
 import { parseServeConfig, type ServeConfig } from "../src/server/config.js";
 import { type RunningServer, startServer } from "../src/server/serve.js";
 import { SERVICE_DNS_NAME, httpsRequest } from "./support/https-client.js";
 import { preflight, reviewOf } from "./support/reviews.js";
+import { captureLog } from "./support/captured-log.js";
 
 function testConfig(certDir: string, over: Record<string, string> = {}): ServeConfig {
   const r = parseServeConfig([], { PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: certDir, NO_CLUSTER: "true", ...over });
@@ -23,18 +22,11 @@ function testConfig(certDir: string, over: Record<string, string> = {}): ServeCo
   return r.config;
 }
 
-function capturedLogger() {
-  const stream = new PassThrough();
-  const lines: Record<string, unknown>[] = [];
-  stream.on("data", (b: Buffer) => b.toString().split("\n").filter(Boolean).forEach((l) => lines.push(JSON.parse(l))));
-  return { log: createLogger({ stream, level: "debug" }), lines };
-}
-
 describe("admission server over real HTTPS", () => {
   let dir: string;
   let server: RunningServer;
   let ca: string;
-  const { log, lines } = capturedLogger();
+  const { log, lines } = captureLog();
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-https-"));
@@ -125,7 +117,7 @@ describe("startup failure", () => {
       await once(probe, "listening");
       const httpsPort = (probe.address() as AddressInfo).port;
       await new Promise((r) => probe.close(r));
-      const { log } = capturedLogger();
+      const { log } = captureLog();
       await assert.rejects(startServer(testConfig(dir, { PORT: String(httpsPort), METRICS_PORT: busy }), { log }), /EADDRINUSE/);
       // Whatever had started before the failure is closed: the HTTPS port is free again.
       const reuse = http.createServer().listen(httpsPort, "127.0.0.1");
@@ -144,7 +136,7 @@ describe("graceful shutdown", () => {
     // shutdown() is idempotent: after a failed assertion this stops the server so the run can end.
     let cleanup: () => Promise<void> = async () => {};
     try {
-      const { log } = capturedLogger();
+      const { log } = captureLog();
       const server = await startServer(testConfig(dir, { SHUTDOWN_DELAY_SECONDS: "0.3" }), { log });
       cleanup = () => server.shutdown("test failed");
       const ca = await readFile(path.join(dir, "ca.crt"), "utf8");
@@ -187,7 +179,7 @@ describe("certificate rotation", () => {
   it("serves a rotated certificate from a new CA without a restart", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-rotate-"));
     try {
-      const { log } = capturedLogger();
+      const { log } = captureLog();
       const server = await startServer(testConfig(dir, { CERT_POLL_SECONDS: "0.05" }), { log });
       try {
         const oldCa = await readFile(path.join(dir, "ca.crt"), "utf8");

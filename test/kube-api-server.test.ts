@@ -18,6 +18,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import * as sut from "./kube-api-server.js";
+import { waitFor } from "./support/wait.js";
 
 // The in-memory API server, exercised through the real @kubernetes/client-node.
 
@@ -71,14 +72,6 @@ async function statusOf(p: Promise<unknown>): Promise<Obj> {
   const body = typeof e.body === "string" ? (JSON.parse(e.body) as Obj) : (e.body as Obj);
   assert.equal(body["code"], e.code);
   return body;
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await sleep(5);
-  }
 }
 
 interface WatchEvent { type: string; object: Obj }

@@ -1,12 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/index.js";
-import { createLogger } from "../src/log/logger.js";
 import { startPreflightCache, type PreflightCache, type PreflightCacheOptions } from "../src/kube/preflight-cache.js";
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
+import { captureLog } from "./support/captured-log.js";
+import { waitFor } from "./support/wait.js";
 
 // The PreflightValidationOCP cache against the in-memory API server, through the real client-node.
 
@@ -15,23 +15,6 @@ const FAST: PreflightCacheOptions = { relistBackoff: { initialMs: 20, maxMs: 100
 
 function pfvo(name: string, releaseImage = "quay.io/openshift-release-dev/ocp-release:4.18.1-x86_64"): KubeObject {
   return { apiVersion: PREFLIGHT_API_VERSION, kind: PREFLIGHT_KIND, metadata: { name }, spec: { releaseImage } };
-}
-
-function captureLog() {
-  const stream = new PassThrough();
-  const lines: Record<string, unknown>[] = [];
-  stream.on("data", (b: Buffer) => {
-    for (const l of b.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-  });
-  return { log: createLogger({ level: "debug", stream }), lines };
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
 }
 
 const names = (c: PreflightCache) => c.list()?.map((o) => o.metadata.name).sort();

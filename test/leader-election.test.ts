@@ -1,10 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger } from "../src/log/logger.js";
 import { type LeaderElection, type LeaderElectionConfig, startLeaderElection } from "../src/kube/leader-election.js";
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
+import { captureLog } from "./support/captured-log.js";
+import { waitFor } from "./support/wait.js";
 
 // Leader election against the in-memory API server, through the real client-node: Lease create and
 // replace with resourceVersion (409 on a stale write), over HTTP.
@@ -14,23 +14,6 @@ const NS = "kmm-preflight";
 const NAME = "kmm-preflight";
 /** Whole seconds for the Lease (an int32 in the API); short enough for tests. */
 const FAST: Omit<LeaderElectionConfig, "identity"> = { namespace: NS, name: NAME, leaseDurationSeconds: 2, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 };
-
-function captureLog() {
-  const stream = new PassThrough();
-  const lines: Record<string, unknown>[] = [];
-  stream.on("data", (b: Buffer) => {
-    for (const l of b.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-  });
-  return { log: createLogger({ level: "debug", stream }), lines };
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
-}
 
 const leaseSpec = (s: KubeApiServer) => s.get(LEASES, NAME, NS)?.["spec"] as Record<string, unknown> | undefined;
 

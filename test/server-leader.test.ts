@@ -13,6 +13,7 @@ import { type RunningServer, startServer } from "../src/server/serve.js";
 import { type KubeApiServer, startKubeApiServer } from "./kube-api-server.js";
 import { httpsRequest } from "./support/https-client.js";
 import { RELEASE_DIGEST } from "./support/reviews.js";
+import { waitFor } from "./support/wait.js";
 
 // The server's leader election, readiness and cluster metrics with a cluster configured: real servers,
 // the real client-node, the in-memory API server; and the real process on SIGTERM.
@@ -46,14 +47,6 @@ const sample = (text: string, series: string): number | undefined => {
 
 const leading = async (r: Replica) => sample(await metrics(r.server.metricsPort), "kmm_preflight_leader") === 1;
 const holder = (api: KubeApiServer) => (api.get(LEASES, "kmm-preflight", NS)?.["spec"] as { holderIdentity?: string } | undefined)?.holderIdentity;
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await sleep(25);
-  }
-}
 
 /** A temp dir, an API server and whatever replicas `fn` starts, all stopped afterwards. */
 async function withCluster(fn: (api: KubeApiServer, start: (name: string, env?: Record<string, string>) => Promise<Replica>) => Promise<void>): Promise<void> {
