@@ -7,7 +7,8 @@ import { parseServeConfig, serveUsage } from "../server/config.js";
 import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
 import { parseFlags } from "./parse-flags.js";
-import { STATUS_USAGE, parseStatusArgs, runStatus } from "./status.js";
+import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
+import { runStatus } from "./status.js";
 import { renderResults, validateDocuments } from "./validate.js";
 
 const USAGE = `Usage: kmm-preflight <command> [flags]

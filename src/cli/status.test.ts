@@ -1,6 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PreflightReader } from "../kube/preflight-read.js";
+import * as args from "./status-args.js";
+import * as report from "./status-report.js";
+import * as render from "./status-render.js";
 import * as sut from "./status.js";
 
 const NOW = new Date("2025-06-01T12:00:00Z");
@@ -45,12 +48,12 @@ function reader(objects: Record<string, unknown>[], fail?: Error): PreflightRead
 }
 
 const parsedOptions = (argv: string[]) => {
-  const r = sut.parseStatusArgs(argv);
+  const r = args.parseStatusArgs(argv);
   assert.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
   return r.options;
 };
 const parseErrors = (argv: string[]) => {
-  const r = sut.parseStatusArgs(argv);
+  const r = args.parseStatusArgs(argv);
   assert.ok(!r.ok, "expected a usage error");
   return r.errors;
 };
@@ -132,21 +135,21 @@ describe("formatAge()", () => {
     [5 * 86400 + 4 * 3600, "5d4h"], [30 * 86400, "30d"], [2 * 365 * 86400 + 3 * 86400, "2y3d"], [9 * 365 * 86400, "9y"],
   ];
   for (const [seconds, want] of cases) {
-    it(`given ${seconds}s ago returns ${want}`, () => assert.equal(sut.formatAge(ago(seconds), NOW), want));
+    it(`given ${seconds}s ago returns ${want}`, () => assert.equal(render.formatAge(ago(seconds), NOW), want));
   }
 
   describe("given a time up to a second ahead (clock skew)", () => {
-    it("returns 0s", () => assert.equal(sut.formatAge(new Date(NOW.getTime() + 900).toISOString(), NOW), "0s"));
+    it("returns 0s", () => assert.equal(render.formatAge(new Date(NOW.getTime() + 900).toISOString(), NOW), "0s"));
   });
 
   describe("given a time well in the future", () => {
-    it("returns <invalid>", () => assert.equal(sut.formatAge(new Date(NOW.getTime() + 60_000).toISOString(), NOW), "<invalid>"));
+    it("returns <invalid>", () => assert.equal(render.formatAge(new Date(NOW.getTime() + 60_000).toISOString(), NOW), "<invalid>"));
   });
 
   describe("given no time or an unparsable one", () => {
     it("returns <unknown>", () => {
-      assert.equal(sut.formatAge(null, NOW), "<unknown>");
-      assert.equal(sut.formatAge("yesterday-ish", NOW), "<unknown>");
+      assert.equal(render.formatAge(null, NOW), "<unknown>");
+      assert.equal(render.formatAge("yesterday-ish", NOW), "<unknown>");
     });
   });
 });
@@ -155,14 +158,14 @@ describe("toModuleRow()", () => {
   describe("given a well-formed entry", () => {
     it("keeps every field", () => {
       const e = entry("drivers", "gpu", "false");
-      assert.deepEqual(sut.toModuleRow(e, "status.modules[0]"), {
+      assert.deepEqual(report.toModuleRow(e, "status.modules[0]"), {
         namespace: "drivers", name: "gpu", verificationStatus: "false", verificationStage: "image", lastTransitionTime: e["lastTransitionTime"], statusReason: "gpu is false",
       });
     });
 
     it("accepts an entry without statusReason", () => {
       const { statusReason: _, ...e } = entry("drivers", "gpu", "true");
-      const row = sut.toModuleRow(e, "status.modules[0]");
+      const row = report.toModuleRow(e, "status.modules[0]");
       assert.equal(row.verificationStatus, "true");
       assert.equal(row.statusReason, "");
     });
@@ -184,14 +187,14 @@ describe("toModuleRow()", () => {
     ];
     for (const [what, e] of malformed) {
       it(`renders ${what} as unknown with a reason saying the entry is malformed`, () => {
-        const row = sut.toModuleRow(e, "status.modules[3]");
+        const row = report.toModuleRow(e, "status.modules[3]");
         assert.equal(row.verificationStatus, "unknown");
         assert.match(row.statusReason, /^malformed status entry status\.modules\[3\]: /);
       });
     }
 
     it("keeps the fields that are well-formed and the reason the entry gave", () => {
-      const row = sut.toModuleRow(entry("d", "m", "done"), "status.modules[0]");
+      const row = report.toModuleRow(entry("d", "m", "done"), "status.modules[0]");
       assert.equal(row.namespace, "d");
       assert.equal(row.verificationStage, "image");
       assert.match(row.statusReason, /verificationStatus "done" is not one of true, false, error, unknown; its reason: m is done$/);
@@ -202,7 +205,7 @@ describe("toModuleRow()", () => {
 describe("toStatusReport()", () => {
   describe("given objects in any order", () => {
     it("sorts them by name and their modules by namespace/name", () => {
-      const r = sut.toStatusReport([pfvo("b", []), MIXED, pfvo("a")]);
+      const r = report.toStatusReport([pfvo("b", []), MIXED, pfvo("a")]);
       assert.deepEqual(r.preflights.map((p) => p.name), ["a", "b", "upgrade"]);
       assert.deepEqual(r.preflights[2]!.modules.map((m) => `${m.namespace}/${m.name}`), ["a/broken", "a/ok", "a/pending", "b/ok", "c/missing-ko", "z/broken"]);
     });
@@ -210,32 +213,32 @@ describe("toStatusReport()", () => {
 
   describe("given a mix of statuses", () => {
     it("counts verified, failed, error and pending", () => {
-      assert.deepEqual(sut.toStatusReport([MIXED]).preflights[0]!.counts, { verified: 2, failed: 1, error: 2, pending: 1 });
+      assert.deepEqual(report.toStatusReport([MIXED]).preflights[0]!.counts, { verified: 2, failed: 1, error: 2, pending: 1 });
     });
 
     it("counts a malformed entry as pending", () => {
-      const r = sut.toStatusReport([pfvo("x", [entry("a", "b", "true"), 12])]);
+      const r = report.toStatusReport([pfvo("x", [entry("a", "b", "true"), 12])]);
       assert.deepEqual(r.preflights[0]!.counts, { verified: 1, failed: 0, error: 0, pending: 1 });
     });
   });
 
   describe("given no status, an empty list, or a status.modules that is not a list", () => {
     it("lists no entry and says why", () => {
-      const r = sut.toStatusReport([pfvo("none"), pfvo("empty", []), pfvo("bad", "oops")]);
+      const r = report.toStatusReport([pfvo("none"), pfvo("empty", []), pfvo("bad", "oops")]);
       assert.deepEqual(r.preflights.map((p) => [p.name, p.modules.length, p.note !== undefined]), [["bad", 0, true], ["empty", 0, true], ["none", 0, true]]);
-      assert.equal(r.preflights[1]!.note, sut.NOT_VALIDATED_YET);
+      assert.equal(r.preflights[1]!.note, report.NOT_VALIDATED_YET);
     });
   });
 
   describe("given objects that are not objects at all", () => {
     it("never throws", () => {
-      assert.doesNotThrow(() => sut.renderStatusTable(sut.toStatusReport([null, 3, "x", { metadata: 1, spec: [], status: "y" }]), NOW));
+      assert.doesNotThrow(() => render.renderStatusTable(report.toStatusReport([null, 3, "x", { metadata: 1, spec: [], status: "y" }]), NOW));
     });
   });
 
   describe("given a module filter", () => {
     it("keeps only that Module's entries and marks objects without one", () => {
-      const r = sut.toStatusReport([MIXED, pfvo("other", [entry("x", "y", "true")])], { namespace: "a", name: "broken" });
+      const r = report.toStatusReport([MIXED, pfvo("other", [entry("x", "y", "true")])], { namespace: "a", name: "broken" });
       assert.deepEqual(r.preflights.map((p) => [p.name, p.modules.length, p.moduleMissing]), [["other", 0, true], ["upgrade", 1, false]]);
       assert.deepEqual(r.preflights[1]!.counts, { verified: 0, failed: 0, error: 1, pending: 0 });
     });
@@ -243,7 +246,7 @@ describe("toStatusReport()", () => {
 });
 
 describe("statusExitCode()", () => {
-  const code = (objects: unknown[], module?: sut.ModuleKey) => sut.statusExitCode(sut.toStatusReport(objects, module));
+  const code = (objects: unknown[], module?: args.ModuleKey) => report.statusExitCode(report.toStatusReport(objects, module));
 
   it("given every Module verified returns 0", () => assert.equal(code([pfvo("a", [entry("a", "b", "true")]), pfvo("b", [entry("c", "d", "true")])]), 0));
   for (const s of ["false", "error", "unknown"]) {
@@ -260,7 +263,7 @@ describe("statusExitCode()", () => {
 
 describe("renderStatusTable()", () => {
   describe("given a mix of statuses", () => {
-    const text = sut.renderStatusTable(sut.toStatusReport([MIXED]), NOW);
+    const text = render.renderStatusTable(report.toStatusReport([MIXED]), NOW);
     const lines = text.trimEnd().split("\n");
 
     it("starts with the object's name, release image and counts", () => {
@@ -282,7 +285,7 @@ describe("renderStatusTable()", () => {
   describe("given a long reason", () => {
     it("keeps it whole", () => {
       const reason = `image missing: ${"x".repeat(900)}`;
-      const text = sut.renderStatusTable(sut.toStatusReport([pfvo("a", [entry("a", "b", "false", { statusReason: reason })])]), NOW);
+      const text = render.renderStatusTable(report.toStatusReport([pfvo("a", [entry("a", "b", "false", { statusReason: reason })])]), NOW);
       assert.ok(text.includes(reason));
     });
   });
@@ -290,7 +293,7 @@ describe("renderStatusTable()", () => {
   describe("given terminal control characters in cluster strings", () => {
     it("escapes them in the reason, the names and the release image", () => {
       const evil = pfvo("a", [entry("ns\x1b]0;x\x07", "m\u009b2J", "error", { statusReason: "line1\nline2\r\x1b[2J\u202eevil" })], "img\x1b[31m");
-      const text = sut.renderStatusTable(sut.toStatusReport([evil]), NOW);
+      const text = render.renderStatusTable(report.toStatusReport([evil]), NOW);
       assert.doesNotMatch(text.replace(/\n/g, ""), /[\u0000-\u001f\u007f-\u009f\u202e]/);
       assert.ok(text.includes("line1\\nline2\\r\\x1b[2J\\u202eevil"));
       assert.ok(text.includes("img\\x1b[31m"));
@@ -301,20 +304,20 @@ describe("renderStatusTable()", () => {
 
   describe("given an object without status", () => {
     it("says so in one line", () => {
-      assert.equal(sut.renderStatusTable(sut.toStatusReport([pfvo("fresh")]), NOW), `PreflightValidationOCP fresh (release ${RELEASE}): ${sut.NOT_VALIDATED_YET}\n`);
+      assert.equal(render.renderStatusTable(report.toStatusReport([pfvo("fresh")]), NOW), `PreflightValidationOCP fresh (release ${RELEASE}): ${report.NOT_VALIDATED_YET}\n`);
     });
   });
 
   describe("given several objects", () => {
     it("separates them with a blank line", () => {
-      const text = sut.renderStatusTable(sut.toStatusReport([pfvo("fresh"), MIXED]), NOW);
+      const text = render.renderStatusTable(report.toStatusReport([pfvo("fresh"), MIXED]), NOW);
       assert.equal(text.split("\n\n").length, 2);
     });
   });
 
   describe("given a module filter that matches nothing", () => {
     it("says where it is missing and how to check that the Module exists", () => {
-      const text = sut.renderStatusTable(sut.toStatusReport([MIXED], { namespace: "drivers", name: "gpu" }), NOW);
+      const text = render.renderStatusTable(report.toStatusReport([MIXED], { namespace: "drivers", name: "gpu" }), NOW);
       assert.match(text, /: Module drivers\/gpu is not in its status yet\n/);
       assert.match(text, /kubectl get module -n drivers gpu\n$/);
     });
@@ -322,14 +325,14 @@ describe("renderStatusTable()", () => {
 
   describe("given no object", () => {
     it("says none exists", () => {
-      assert.match(sut.renderStatusTable(sut.toStatusReport([]), NOW), /^no PreflightValidationOCP exists/);
+      assert.match(render.renderStatusTable(report.toStatusReport([]), NOW), /^no PreflightValidationOCP exists/);
     });
   });
 });
 
 describe("renderStatusJson()", () => {
   describe("given a mix of statuses and a malformed entry", () => {
-    const doc = JSON.parse(sut.renderStatusJson(sut.toStatusReport([pfvo("b", [entry("a", "x", "true"), 5]), pfvo("a")]))) as unknown;
+    const doc = JSON.parse(render.renderStatusJson(report.toStatusReport([pfvo("b", [entry("a", "x", "true"), 5]), pfvo("a")]))) as unknown;
 
     it("is an array of {name, releaseImage, counts, modules}, every key present", () => {
       assert.deepEqual(doc, [
@@ -350,7 +353,7 @@ describe("renderStatusJson()", () => {
   describe("given control characters", () => {
     it("escapes them all, and parses back to the same strings", () => {
       const reason = "a\x1b[2Jb\u009bc\u202ed\x7f";
-      const text = sut.renderStatusJson(sut.toStatusReport([pfvo("a", [entry("a", "b", "false", { statusReason: reason })])]));
+      const text = render.renderStatusJson(report.toStatusReport([pfvo("a", [entry("a", "b", "false", { statusReason: reason })])]));
       assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
       assert.equal((JSON.parse(text) as [{ modules: [{ statusReason: string }] }])[0].modules[0].statusReason, reason);
     });
