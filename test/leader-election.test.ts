@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type LeaderElection, type LeaderElectionConfig, startLeaderElection } from "../src/kube/leader-election.js";
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
@@ -114,6 +115,7 @@ describe("startLeaderElection()", () => {
       });
       await waitFor("a steps down", () => !a.election.isLeader);
       assert.equal(a.signal()?.aborted, true);
+      await waitFor("a's work stopped", () => events.length === 2);
       assert.deepEqual(events, ["pod-a_1 started", "pod-a_1 stopped"]);
       assert.equal(a.election.leader, "intruder");
       // The intruder never renews: once its Lease expires, a leads again.
@@ -154,6 +156,88 @@ describe("startLeaderElection()", () => {
       await waitFor("a's work stopped", () => events.length === 2);
       const after = Date.now() - lastRenewal;
       assert.ok(after < 1500, `work stopped ${after} ms after the last renewal: a hung request must not stretch the renew deadline (1 s) toward the lease duration (2 s)`);
+    }));
+
+  it("counts the first term's renew deadline from when the acquiring request was sent, not from when its slow answer came", () =>
+    withServer(async (server, stops) => {
+      // Each request takes 400 ms: acquiring (read + create) ends ~800 ms after it was sent, leaving
+      // ~200 ms of the 1 s renew deadline, less than a renewal takes.
+      server.faults.delay(400);
+      const events: string[] = [];
+      const start = performance.now();
+      const a = candidate(server, "pod-a_1", events);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      await waitFor("a steps down", () => !a.election.isLeader);
+      const held = performance.now() - start;
+      assert.ok(held < 1400, `led until ${Math.round(held)} ms after the acquire was sent; others may take over 2 s after it landed`);
+    }));
+
+  it("does not leave the Lease held when stop() aborts a write that still lands", () =>
+    withServer(async (server, stops) => {
+      server.faults.delay(300);
+      const a = candidate(server, "pod-a_1", []);
+      stops.push(() => a.election.stop());
+      await waitFor("the create was sent", () => server.requests.some((r) => r.method === "POST"));
+      await a.election.stop();
+      await sleep(400); // the aborted create is handled after its delay
+      assert.notEqual(leaseSpec(server)?.["holderIdentity"], "pod-a_1");
+    }));
+
+  it("keeps the Lease's own metadata (labels, annotations) when renewing", () =>
+    withServer(async (server, stops) => {
+      const a = candidate(server, "pod-a_1", []);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      server.modify(LEASES, NAME, NS, (o: KubeObject) => {
+        (o["metadata"] as Record<string, unknown>)["labels"] = { team: "platform" };
+      });
+      const renewed = leaseSpec(server)!["renewTime"];
+      await waitFor("a renewal after the label", () => leaseSpec(server)!["renewTime"] !== renewed);
+      assert.equal(a.election.isLeader, true, "a 409 on the fast path falls back to a read, not a lost Lease");
+      assert.deepEqual((server.get(LEASES, NAME, NS)!["metadata"] as Record<string, unknown>)["labels"], { team: "platform" });
+    }));
+
+  it("logs a persistent failure (403: RBAC) once at warn, and recovery at info", () =>
+    withServer(async (server, stops) => {
+      server.faults.failNext(5, 403, { message: 'leases.coordination.k8s.io "kmm-preflight" is forbidden' });
+      const a = candidate(server, "pod-a_1", []);
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader, 8000);
+      const warns = a.lines.filter((l) => l["level"] === "warn");
+      assert.equal(warns.length, 1, JSON.stringify(warns));
+      assert.match(String(warns[0]!["error"]), /HTTP 403: .*forbidden/);
+      assert.ok(a.lines.some((l) => l["level"] === "info" && l["msg"] === "the Lease can be read and written again"));
+    }));
+
+  it("survives callbacks that throw", () =>
+    withServer(async (server, stops) => {
+      const { log, lines } = captureLog();
+      const boom = () => {
+        throw new Error("boom");
+      };
+      const a = startLeaderElection(server.kubeConfig(), log, { ...FAST, identity: "pod-a_1" }, { onStartedLeading: boom, onNewLeader: boom, onStoppedLeading: boom });
+      stops.push(() => a.stop());
+      await waitFor("a leads", () => a.isLeader);
+      await a.stop();
+      assert.equal(leaseSpec(server)!["holderIdentity"], "", "released all the same");
+      assert.ok(lines.some((l) => l["msg"] === "the onNewLeader callback failed"));
+      assert.ok(lines.some((l) => l["msg"] === "the onStoppedLeading callback failed"));
+      assert.ok(lines.some((l) => l["msg"] === "the leader's work failed"));
+    }));
+
+  it("stop() gives work that ignores its signal leaseDuration - renewDeadline, then returns without releasing", () =>
+    withServer(async (server, stops) => {
+      const { log, lines } = captureLog();
+      const a = startLeaderElection(server.kubeConfig(), log, { ...FAST, identity: "pod-a_1" }, { onStartedLeading: () => new Promise(() => {}) });
+      stops.push(() => a.stop());
+      await waitFor("a leads", () => a.isLeader);
+      const t = performance.now();
+      await a.stop();
+      const took = performance.now() - t;
+      assert.ok(took >= 900 && took < 2000, `stop() took ${Math.round(took)} ms; the allowance is 1 s`);
+      assert.equal(leaseSpec(server)!["holderIdentity"], "pod-a_1", "not released while the work may still act");
+      assert.ok(lines.some((l) => l["level"] === "error" && String(l["msg"]).startsWith("the leader's work did not stop in time")));
     }));
 
   it("keeps trying through 409 conflicts and 500s", () =>

@@ -225,10 +225,14 @@ describe("kubectl kustomize manifests/", () => {
       ]);
       const drain = Number(env["SHUTDOWN_DELAY_SECONDS"]) + Number(env["SHUTDOWN_TIMEOUT_SECONDS"]);
       assert.ok(drain < deployment.spec!.template.spec!.terminationGracePeriodSeconds!, "shutdown fits the grace period");
-      // The Lease release runs beside the drain and is bounded by the renew deadline.
+      // Handing the Lease over runs beside the drain: an in-flight attempt is aborted at once, the
+      // leader's work gets leaseDuration - renewDeadline to stop, then the release one renew deadline:
+      // a lease duration in all.
       const served = parseServeConfig([], Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)));
       assert.ok(served.ok, served.ok ? "" : served.errors.join("; "));
-      assert.ok(served.config.renewDeadlineSeconds < deployment.spec!.template.spec!.terminationGracePeriodSeconds!, "the Lease release fits the grace period");
+      assert.equal(served.config.leaderElect, true);
+      const handover = served.config.leaseDurationSeconds;
+      assert.ok(handover < deployment.spec!.template.spec!.terminationGracePeriodSeconds!, `the Lease hand-over (${handover} s at worst) fits the grace period`);
       assert.equal(deployment.spec!.template.spec!.terminationGracePeriodSeconds, 30);
     });
 

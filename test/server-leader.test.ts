@@ -21,6 +21,7 @@ import { waitFor } from "./support/wait.js";
 const LEASES = "leases.coordination.k8s.io";
 const NS = "kmm-preflight";
 const FAST_LEASE = { LEADER_LEASE_DURATION_SECONDS: "2", LEADER_RENEW_DEADLINE_SECONDS: "1", LEADER_RETRY_PERIOD_SECONDS: "0.1" };
+const ELECT = { LEADER_ELECT: "true" };
 const silent = () => createLogger({ level: "error", stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 interface Replica { readonly server: RunningServer; readonly ca: string; readonly name: string }
@@ -70,26 +71,26 @@ async function withCluster(fn: (api: KubeApiServer, start: (name: string, env?: 
 describe("serve with a cluster: leader election", () => {
   it("one of two replicas leads (Lease and metric agree); its shutdown releases the Lease and the other takes over at once", () =>
     withCluster(async (api, start) => {
-      const a = await start("pod-a");
+      const a = await start("pod-a", ELECT);
       await waitFor("pod-a leads", () => leading(a));
       assert.match(holder(api) ?? "", /^pod-a_[0-9a-f-]{36}$/, "identity: pod name and a random suffix");
-      const b = await start("pod-b", { LEADER_LEASE_DURATION_SECONDS: "30", LEADER_RENEW_DEADLINE_SECONDS: "10" });
+      const b = await start("pod-b", { ...ELECT, LEADER_LEASE_DURATION_SECONDS: "30", LEADER_RENEW_DEADLINE_SECONDS: "10" });
       await sleep(400);
       assert.equal(await leading(b), false, "b follows while a renews");
+      const ready = async (r: Replica) => (await httpsRequest(r.server.port, { ca: r.ca, path: "/readyz" })).status;
+      assert.deepEqual([await ready(a), await ready(b)], [200, 200], "leader or not, both serve admission");
 
       const t = Date.now();
       await a.server.shutdown("rollout");
       await waitFor("pod-b leads", () => leading(b));
       assert.ok(Date.now() - t < 3000, `took over after ${Date.now() - t} ms, not after a's lease duration`);
       assert.match(holder(api) ?? "", /^pod-b_/);
-      // Both replicas served admission all along; only the Lease moved.
-      const health = await httpsRequest(b.server.port, { ca: b.ca, path: "/readyz" });
-      assert.equal(health.status, 200);
+      assert.equal(await ready(b), 200);
     }));
 
-  it("with --leader-elect=false never touches a Lease", () =>
+  it("without --leader-elect (the default) never touches a Lease", () =>
     withCluster(async (api, start) => {
-      const a = await start("pod-a", { LEADER_ELECT: "false" });
+      const a = await start("pod-a");
       await sleep(300);
       assert.equal(api.requests.filter((r) => r.path.includes("/leases")).length, 0);
       assert.equal(await leading(a), false);
@@ -98,7 +99,7 @@ describe("serve with a cluster: leader election", () => {
   it("/readyz fails on the leader until its PreflightValidationOCP cache has synced, and says why", () =>
     withCluster(async (api, start) => {
       api.faults.failNext(2, 500, { match: { method: "GET", path: /\/preflightvalidationsocp$/, watch: false } });
-      const a = await start("pod-a");
+      const a = await start("pod-a", ELECT);
       await waitFor("pod-a leads", () => leading(a));
       const before = await httpsRequest(a.server.port, { ca: a.ca, path: "/readyz" });
       assert.equal(before.status, 503);
@@ -118,7 +119,7 @@ describe("serve with a cluster: kmm_preflight_modules", () => {
         spec: { releaseImage: RELEASE_DIGEST },
         status: { modules: [entry("a", "true"), entry("b", "true"), entry("c", "false"), entry("d", "bogus")] },
       });
-      const a = await start("pod-a", { LEADER_ELECT: "false" });
+      const a = await start("pod-a");
       const series = (s: string) => `kmm_preflight_modules{preflight="upgrade-4-18",verification_status="${s}"}`;
       let text = "";
       await waitFor("the cache synced", async () => sample((text = await metrics(a.server.metricsPort)), series("true")) !== undefined);
@@ -140,7 +141,7 @@ describe("kmm-preflight serve with a cluster, as a process", () => {
     const kubeconfig = path.join(dir, "kubeconfig");
     await writeFile(kubeconfig, api.kubeConfig().exportConfig());
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--kubeconfig", kubeconfig], {
-      env: { ...process.env, PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: path.join(dir, "certs"), POD_NAME: "pod-x", LEADER_LEASE_DURATION_SECONDS: "60", LEADER_RENEW_DEADLINE_SECONDS: "10" },
+      env: { ...process.env, PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: path.join(dir, "certs"), POD_NAME: "pod-x", LEADER_ELECT: "true", LEADER_LEASE_DURATION_SECONDS: "60", LEADER_RENEW_DEADLINE_SECONDS: "10" },
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {

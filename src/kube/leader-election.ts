@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "../log/logger.js";
@@ -5,13 +6,11 @@ import { describeError } from "./api-error.js";
 import { JITTER, type LeaseRecord, type LeaseTiming, leaseTimingError, nextLeaseStep, releasedLease, resolveLeaseTiming, sameLeaseRecord } from "./lease-step.js";
 import { withSignal } from "./request-options.js";
 
-// Leader election on a coordination.k8s.io/v1 Lease, with client-go's timing (leaseDuration >
-// renewDeadline > retryPeriod): every replica serves admission; only the leader does the work that must
-// happen once per cluster (the job runner). Two choices differ from client-go, both for the webhook:
-// - losing the Lease stops the leader's work and rejoins the election instead of exiting the process,
-//   so a replica that lost its Lease (an API server hiccup) keeps answering admission requests;
-// - stop() always releases a held Lease (client-go's ReleaseOnCancel), so a rollout hands over at
-//   the next retry rather than after a whole lease duration.
+// Leader election on a coordination.k8s.io/v1 Lease, with client-go's protocol and timing
+// (leaseDuration > renewDeadline > retryPeriod): every replica serves admission; only the leader does
+// the work that must happen once per cluster (the job runner). ADR 9 records where and why it differs
+// from client-go: a lost Lease stops the work and rejoins instead of exiting, stop() releases the Lease,
+// and every renew deadline counts from when the request that renewed was sent.
 
 export interface LeaderElectionConfig extends Partial<LeaseTiming> {
   readonly namespace: string;
@@ -23,8 +22,9 @@ export interface LeaderElectionConfig extends Partial<LeaseTiming> {
 
 export interface LeaderCallbacks {
   /**
-   * Runs the leader's work until `signal` aborts (Lease lost or stop()). The Lease is released only
-   * after the returned promise settles, so the work never overlaps the next leader's.
+   * Runs the leader's work until `signal` aborts (Lease lost or stop()). The Lease is released, or
+   * campaigned for again, only after the returned promise settles, so the work never overlaps the
+   * next leader's. It must settle within leaseDuration - renewDeadline of the abort.
    */
   onStartedLeading(signal: AbortSignal): void | Promise<void>;
   onStoppedLeading?(): void;
@@ -33,18 +33,27 @@ export interface LeaderCallbacks {
 }
 
 export interface LeaderElection {
+  /** True from a successful acquire until the Lease is lost or stop() begins. */
   readonly isLeader: boolean;
   /** The holder last seen in the Lease, "" for none, undefined before the first read. */
   readonly leader: string | undefined;
-  /** Stops campaigning; a leader stops its work and releases the Lease. Idempotent. */
+  /** Stops campaigning; a leader stops its work and releases the Lease. Idempotent; never rejects. */
   stop(): Promise<void>;
 }
+
+const LEASE_TYPE = { apiVersion: "coordination.k8s.io/v1", kind: "Lease" } as const;
+
+/** Intervals are measured on the monotonic clock: a wall-clock step must not shorten or stretch them. */
+const monotonicMs = () => performance.now();
 
 export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderElectionConfig, callbacks: LeaderCallbacks): LeaderElection {
   const timing = resolveLeaseTiming(config);
   const invalid = config.identity ? leaseTimingError(timing) : "the identity must not be empty";
   if (invalid) throw new Error(`leader election: ${invalid}`);
   const { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds } = timing;
+  const renewDeadlineMs = renewDeadlineSeconds * 1000;
+  /** What a new leader's wait leaves the old leader's work to stop in. */
+  const workStopMs = (leaseDurationSeconds - renewDeadlineSeconds) * 1000;
   const llog = log.child({ component: "leader-election" });
   const api = kc.makeApiClient(CoordinationV1Api);
   const { namespace, name, identity } = config;
@@ -53,128 +62,198 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
   const stopping = new AbortController();
   let isLeader = false;
   let leader: string | undefined;
-  /** The record as last read, and when (local clock) it was last seen to change. */
-  let observed: { record: LeaseRecord | undefined; resourceVersion: string | undefined; atMs: number } | undefined;
+  /** The Lease as last read or written, and when (monotonic) its record was last seen to change. */
+  let observed: { lease: V1Lease | undefined; record: LeaseRecord | undefined; atMs: number } | undefined;
+  /** Set once this candidate has sent a write: only then can the Lease be ours to release. */
+  let wrote = false;
+  /** The last failure logged at warn, so a persistent one is logged once, not every retry. */
+  let lastProblem: string | undefined;
+
+  const notify = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      llog.error(`the ${what} callback failed`, { error: describeError(err) });
+    }
+  };
 
   const observe = (l: V1Lease | undefined) => {
-    const record = l?.spec as LeaseRecord | undefined;
-    if (!observed || !sameLeaseRecord(observed.record, record)) observed = { record, resourceVersion: l?.metadata?.resourceVersion, atMs: Date.now() };
-    else observed.resourceVersion = l?.metadata?.resourceVersion;
+    const record = l?.spec ? normalised(l.spec as Record<string, unknown>) : undefined;
+    const changed = !observed || !sameLeaseRecord(observed.record, record);
+    observed = { lease: l, record, atMs: changed ? monotonicMs() : observed!.atMs };
     const holder = record?.holderIdentity ?? "";
     if (holder !== leader) {
       leader = holder;
       if (holder !== identity) llog.info(holder ? "leader is another replica" : "the Lease is free", { lease, leader: holder });
-      callbacks.onNewLeader?.(holder);
+      notify("onNewLeader", () => callbacks.onNewLeader?.(holder));
     }
   };
+
+  /** A request signal aborted after `timeoutMs` or by stop(); dispose() it (AbortSignal.any leaks on Node 20). */
+  function requestSignal(timeoutMs: number) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(1, timeoutMs));
+    const onStop = () => controller.abort();
+    stopping.signal.addEventListener("abort", onStop, { once: true });
+    return {
+      signal: controller.signal,
+      dispose: () => {
+        clearTimeout(timer);
+        stopping.signal.removeEventListener("abort", onStop);
+      },
+    };
+  }
 
   async function read(signal: AbortSignal): Promise<V1Lease | undefined> {
     try {
       return await api.readNamespacedLease({ name, namespace }, withSignal(signal));
     } catch (err) {
-      if ((err as { code?: unknown }).code === 404) return undefined;
+      if (codeOf(err) === 404) return undefined;
       throw err;
     }
   }
 
-  /** One attempt (a read and maybe a write, both cut off by `signal`); true when this candidate holds the Lease afterwards. */
+  /** Writes `record` over the Lease last read, keeping its metadata (labels, annotations, resourceVersion). */
+  async function write(record: LeaseRecord, signal: AbortSignal, current: V1Lease | undefined): Promise<V1Lease> {
+    wrote = true;
+    const spec = record as V1Lease["spec"];
+    if (!current) return api.createNamespacedLease({ namespace, body: { ...LEASE_TYPE, metadata: { name, namespace }, spec } }, withSignal(signal));
+    return api.replaceNamespacedLease({ name, namespace, body: { ...current, ...LEASE_TYPE, spec } }, withSignal(signal));
+  }
+
+  const step = (record: LeaseRecord | undefined, atMs: number) =>
+    nextLeaseStep(record, { identity, leaseDurationSeconds, nowMs: Date.now(), sinceObservedMs: monotonicMs() - atMs });
+
+  /** One attempt; true when this candidate holds the Lease afterwards. */
   async function tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
+    // Fast path (client-go's too): the leader renews what it last wrote without reading first; a 409
+    // means someone else wrote since, and the slow path reads what they wrote.
+    const renewal = isLeader && observed?.lease ? step(observed.record, observed.atMs) : undefined;
+    if (renewal?.kind === "update" && !renewal.acquiring) {
+      try {
+        observe(await write(renewal.record, signal, observed!.lease));
+        return true;
+      } catch (err) {
+        if (codeOf(err) !== 409) throw err;
+      }
+    }
     observe(await read(signal));
-    const step = nextLeaseStep(observed!.record, { identity, leaseDurationSeconds, nowMs: Date.now(), observedAtMs: observed!.atMs });
-    if (step.kind === "held") return false;
-    const metadata = { name, namespace, ...(step.kind === "update" ? { resourceVersion: observed!.resourceVersion } : {}) };
-    const body: V1Lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata, spec: step.record as V1Lease["spec"] };
-    const written = step.kind === "create"
-      ? await api.createNamespacedLease({ namespace, body }, withSignal(signal))
-      : await api.replaceNamespacedLease({ name, namespace, body }, withSignal(signal));
-    observe(written);
+    const next = step(observed!.record, observed!.atMs);
+    if (next.kind === "held") return false;
+    observe(await write(next.record, signal, next.kind === "create" ? undefined : observed!.lease));
     return true;
   }
 
-  /** The attempt is abandoned after `timeoutMs`, so a hung API server cannot stall the loop. */
-  const attempt = async (what: string, timeoutMs: number): Promise<boolean> => {
+  /** Runs one attempt cut off after `timeoutMs`; true on success. Failures are retried by the caller. */
+  async function attempt(what: string, timeoutMs: number): Promise<boolean> {
+    const request = requestSignal(timeoutMs);
     try {
-      return await tryAcquireOrRenew(AbortSignal.any([stopping.signal, AbortSignal.timeout(Math.max(1, timeoutMs))]));
+      const ok = await tryAcquireOrRenew(request.signal);
+      if (lastProblem !== undefined) llog.info("the Lease can be read and written again", { lease });
+      lastProblem = undefined;
+      return ok;
     } catch (err) {
       if (stopping.signal.aborted) return false;
-      // 409: another candidate wrote first; anything else: the API server is unwell. Either way, retry.
-      llog.debug(`could not ${what} the Lease`, { lease, error: describeError(err) });
+      const problem = request.signal.aborted ? `no answer within ${timeoutMs.toFixed(0)} ms` : describeError(err);
+      // A 409 is a lost race, routine with two candidates; anything else (403 RBAC, 404 namespace,
+      // an unreachable server) an operator must see, once per distinct problem.
+      if (codeOf(err) === 409 || problem === lastProblem) llog.debug(`could not ${what} the Lease`, { lease, error: problem });
+      else llog.warn(`could not ${what} the Lease; retrying`, { lease, error: problem });
+      if (codeOf(err) !== 409) lastProblem = problem;
       return false;
+    } finally {
+      request.dispose();
     }
-  };
-
-  const pause = (seconds: number) => sleep(seconds * 1000, undefined, { signal: stopping.signal }).catch(() => {});
-  const jittered = () => retryPeriodSeconds * (1 + Math.random() * (JITTER - 1));
-
-  async function acquire(): Promise<boolean> {
-    while (!stopping.signal.aborted) {
-      if (await attempt("acquire", renewDeadlineSeconds * 1000)) return true;
-      await pause(jittered());
-    }
-    return false;
   }
 
-  /** Renews every retry period; returns when renewal failed for the whole renew deadline, or on stop(). */
-  async function renew(): Promise<void> {
-    let renewedAt = Date.now();
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => {});
+  const jittered = () => retryPeriodSeconds * 1000 * (1 + Math.random() * JITTER);
+
+  /** Resolves with when (monotonic) the successful attempt was sent, or undefined on stop(). */
+  async function acquire(): Promise<number | undefined> {
     while (!stopping.signal.aborted) {
-      await pause(retryPeriodSeconds);
+      const sentAt = monotonicMs();
+      if (await attempt("acquire", renewDeadlineMs)) return sentAt;
+      await pause(jittered());
+    }
+    return undefined;
+  }
+
+  /**
+   * Renews every retry period until renewal fails for the renew deadline, another holder shows up, or
+   * stop(). The deadline counts from when the last successful request was sent, the acquire's included:
+   * others may have seen the previous record until then, and a slow answer must not extend the term.
+   */
+  async function renew(acquiredAt: number): Promise<void> {
+    let renewedAt = acquiredAt;
+    while (!stopping.signal.aborted) {
+      await pause(retryPeriodSeconds * 1000);
       if (stopping.signal.aborted) return;
-      // Cut off at the renew deadline: a leader must know it lost the Lease before anyone can take it.
-      // A renewal counts from when it was sent, since others may have seen the old record until then.
-      const sentAt = Date.now();
-      if (await attempt("renew", renewedAt + renewDeadlineSeconds * 1000 - sentAt)) {
+      const sentAt = monotonicMs();
+      if (await attempt("renew", renewedAt + renewDeadlineMs - sentAt)) {
         renewedAt = sentAt;
         continue;
       }
       if (stopping.signal.aborted) return;
-      // Taken by another candidate (we saw their name) or not renewed in time: either way, we no longer lead.
-      if (leader !== identity || Date.now() - renewedAt >= renewDeadlineSeconds * 1000) {
-        llog.warn("lost the Lease; stopping the leader's work and rejoining the election", { lease, leader, sinceRenewMs: Date.now() - renewedAt });
+      if (leader !== identity || monotonicMs() - renewedAt >= renewDeadlineMs) {
+        llog.warn("lost the Lease; stopping the leader's work and rejoining the election", { lease, leader, sinceRenewalMs: Math.round(monotonicMs() - renewedAt) });
         return;
       }
     }
   }
 
-  async function lead(): Promise<void> {
+  /** Leads until the Lease is lost or stop(); false when the work outlived its allowance at stop(). */
+  async function lead(acquiredAt: number): Promise<boolean> {
     isLeader = true;
     llog.info("became the leader", { lease, identity, leaseTransitions: observed?.record?.leaseTransitions });
     const work = new AbortController();
     const running = Promise.resolve()
       .then(() => callbacks.onStartedLeading(work.signal))
       .catch((err: unknown) => llog.error("the leader's work failed", { error: describeError(err) }));
-    await renew();
-    work.abort();
-    await running;
+    await renew(acquiredAt);
     isLeader = false;
-    callbacks.onStoppedLeading?.();
+    work.abort();
+    let stopped = await settlesWithin(running, workStopMs);
+    if (!stopped) {
+      llog.error("the leader's work did not stop in time after leadership ended; another replica may already lead", { lease, allowanceMs: workStopMs });
+      // Never campaign again, or release, while the old work may still act.
+      if (!stopping.signal.aborted) stopped = await settlesWithin(running, Infinity, stopping.signal);
+    }
+    notify("onStoppedLeading", () => callbacks.onStoppedLeading?.());
+    return stopped;
   }
 
+  /** Hands the Lease over at once. Re-reads first: a write aborted by stop() may still have landed. */
   async function release(): Promise<void> {
-    if (!observed?.record || observed.record.holderIdentity !== identity) return;
-    try {
-      const body: V1Lease = {
-        apiVersion: "coordination.k8s.io/v1",
-        kind: "Lease",
-        metadata: { name, namespace, resourceVersion: observed.resourceVersion },
-        spec: releasedLease(observed.record, Date.now()) as V1Lease["spec"],
-      };
-      // Not bound to `stopping`: this write is the point of stopping. The renew deadline still bounds it.
-      await api.replaceNamespacedLease({ name, namespace, body }, withSignal(AbortSignal.timeout(renewDeadlineSeconds * 1000)));
-      llog.info("released the Lease", { lease });
-    } catch (err) {
-      llog.warn("could not release the Lease; another replica takes over when it expires", { lease, error: describeError(err), leaseDurationSeconds });
+    if (!wrote) return;
+    // Not bound to `stopping` (already aborted): this write is the point of stopping. The whole release
+    // gets one renew deadline, so a hand-over takes at most a lease duration with the work's stop.
+    const deadline = AbortSignal.timeout(renewDeadlineMs);
+    for (let tries = 0; tries < 2; tries++) {
+      try {
+        const current = await api.readNamespacedLease({ name, namespace }, withSignal(deadline));
+        const record = current.spec ? normalised(current.spec as Record<string, unknown>) : undefined;
+        if (record?.holderIdentity !== identity) return;
+        await api.replaceNamespacedLease({ name, namespace, body: { ...current, ...LEASE_TYPE, spec: releasedLease(record, Date.now()) as V1Lease["spec"] } }, withSignal(deadline));
+        llog.info("released the Lease", { lease });
+        return;
+      } catch (err) {
+        if (codeOf(err) === 409 && tries === 0) continue;
+        llog.warn("could not release the Lease; another replica takes over when it expires", { lease, error: describeError(err), leaseDurationSeconds });
+        return;
+      }
     }
   }
 
   const done = (async () => {
     llog.info("joining the leader election", { lease, identity, leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds });
     while (!stopping.signal.aborted) {
-      if (!(await acquire())) break;
-      await lead();
+      const acquiredAt = await acquire();
+      if (acquiredAt === undefined) break;
+      if (!(await lead(acquiredAt))) return;
     }
     await release();
-  })();
+  })().catch((err: unknown) => llog.error("leader election failed", { lease, error: describeError(err) }));
 
   return {
     get isLeader() {
@@ -188,4 +267,39 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
       await done;
     },
   };
+}
+
+const codeOf = (err: unknown): unknown => (err as { code?: unknown } | null)?.code;
+
+/**
+ * The managed fields as strings and numbers. client-node 1.4 passes MicroTime through as the string it
+ * read (its serializer does not know the type); a Date would compare unequal every time.
+ */
+function normalised(spec: Record<string, unknown>): LeaseRecord {
+  const time = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === "string" ? v : undefined);
+  return {
+    ...spec,
+    holderIdentity: typeof spec["holderIdentity"] === "string" ? spec["holderIdentity"] : undefined,
+    leaseDurationSeconds: typeof spec["leaseDurationSeconds"] === "number" ? spec["leaseDurationSeconds"] : undefined,
+    acquireTime: time(spec["acquireTime"]),
+    renewTime: time(spec["renewTime"]),
+    leaseTransitions: typeof spec["leaseTransitions"] === "number" ? spec["leaseTransitions"] : undefined,
+  };
+}
+
+/** True when `p` settled within `ms` (false on timeout, or when `signal` aborts first). */
+async function settlesWithin(p: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const expired = new Promise<false>((resolve) => {
+    if (Number.isFinite(ms)) timer = setTimeout(() => resolve(false), ms);
+    onAbort = () => resolve(false);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { LEASE_TIMING_DEFAULTS, type LeaseContext, leaseTimingError, microTime, nextLeaseStep, releasedLease, resolveLeaseTiming, sameLeaseRecord } from "./lease-step.js";
 
 const T0 = Date.parse("2026-11-25T10:00:00.000Z");
-const ctx = (over: Partial<LeaseContext> = {}): LeaseContext => ({ identity: "me", leaseDurationSeconds: 15, nowMs: T0, observedAtMs: T0, ...over });
+const ctx = (over: Partial<LeaseContext> = {}): LeaseContext => ({ identity: "me", leaseDurationSeconds: 15, nowMs: T0, sinceObservedMs: 0, ...over });
 const held = (holder: string, extra = {}) => ({ holderIdentity: holder, leaseDurationSeconds: 15, acquireTime: microTime(T0 - 60_000), renewTime: microTime(T0 - 1000), leaseTransitions: 3, ...extra });
 
 describe("microTime()", () => {
@@ -36,17 +36,17 @@ describe("nextLeaseStep()", () => {
   });
 
   it("waits while another holder's Lease is fresh, measured from when this candidate saw it change", () => {
-    const step = nextLeaseStep(held("other"), ctx({ observedAtMs: T0 - 14_000 }));
-    assert.deepEqual(step, { kind: "held", holder: "other", expiresAtMs: T0 + 1000 });
+    const step = nextLeaseStep(held("other"), ctx({ sinceObservedMs: 14_000 }));
+    assert.deepEqual(step, { kind: "held", holder: "other", expiresInMs: 1000 });
   });
 
   it("ignores the holder's renewTime: a skewed clock on the holder's node cannot make the Lease look expired", () => {
-    const step = nextLeaseStep(held("other", { renewTime: microTime(T0 - 3_600_000) }), ctx({ observedAtMs: T0 - 1000 }));
+    const step = nextLeaseStep(held("other", { renewTime: microTime(T0 - 3_600_000) }), ctx({ sinceObservedMs: 1000 }));
     assert.equal(step.kind, "held");
   });
 
   it("takes over a Lease unrenewed for its duration, counting a transition", () => {
-    const step = nextLeaseStep(held("other"), ctx({ observedAtMs: T0 - 15_000 }));
+    const step = nextLeaseStep(held("other"), ctx({ sinceObservedMs: 15_000 }));
     assert.deepEqual(step, {
       kind: "update",
       acquiring: true,
@@ -55,14 +55,14 @@ describe("nextLeaseStep()", () => {
   });
 
   it("honours the holder's own lease duration, not this candidate's", () => {
-    assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds: 60 }), ctx({ observedAtMs: T0 - 30_000 })).kind, "held");
-    assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds: 60 }), ctx({ observedAtMs: T0 - 60_000 })).kind, "update");
+    assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds: 60 }), ctx({ sinceObservedMs: 30_000 })).kind, "held");
+    assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds: 60 }), ctx({ sinceObservedMs: 60_000 })).kind, "update");
   });
 
   it("falls back to its own duration when the holder's is missing or not positive", () => {
     for (const leaseDurationSeconds of [undefined, 0, -5]) {
-      assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds }), ctx({ observedAtMs: T0 - 14_000 })).kind, "held", String(leaseDurationSeconds));
-      assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds }), ctx({ observedAtMs: T0 - 15_000 })).kind, "update", String(leaseDurationSeconds));
+      assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds }), ctx({ sinceObservedMs: 14_000 })).kind, "held", String(leaseDurationSeconds));
+      assert.equal(nextLeaseStep(held("other", { leaseDurationSeconds }), ctx({ sinceObservedMs: 15_000 })).kind, "update", String(leaseDurationSeconds));
     }
   });
 

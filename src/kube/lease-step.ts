@@ -24,7 +24,7 @@ export interface LeaseTiming {
 /** client-go's defaults (and controller-runtime's). */
 export const LEASE_TIMING_DEFAULTS: LeaseTiming = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
 
-/** client-go's JitterFactor: candidates spread their attempts so they do not collide on every retry. */
+/** client-go's JitterFactor: a candidate waits between 1 and 1 + JITTER retry periods, so candidates do not collide. */
 export const JITTER = 1.2;
 
 export const resolveLeaseTiming = (t: Partial<LeaseTiming>): LeaseTiming => ({
@@ -46,17 +46,19 @@ export type LeaseStep =
   | { readonly kind: "create"; readonly record: LeaseRecord }
   /** Write `record` with the resourceVersion that was read; a 409 means another candidate won. */
   | { readonly kind: "update"; readonly record: LeaseRecord; readonly acquiring: boolean }
-  | { readonly kind: "held"; readonly holder: string; readonly expiresAtMs: number };
+  | { readonly kind: "held"; readonly holder: string; readonly expiresInMs: number };
 
 export interface LeaseContext {
   readonly identity: string;
   readonly leaseDurationSeconds: number;
+  /** Wall-clock time, only for the acquireTime and renewTime written. */
   readonly nowMs: number;
   /**
-   * When this candidate last saw the record change, on its own clock. Expiry is measured from here,
-   * never from the holder's renewTime, so clock skew between nodes cannot hand the Lease to two pods.
+   * How long ago this candidate last saw the record change, on its own monotonic clock. Expiry is
+   * measured from here, never from the holder's renewTime, so neither clock skew between nodes nor a
+   * wall-clock step on this one can hand the Lease to two pods.
    */
-  readonly observedAtMs: number;
+  readonly sinceObservedMs: number;
 }
 
 /** The API server's MicroTime format: Go parses exactly six fractional digits. */
@@ -72,9 +74,8 @@ export function nextLeaseStep(current: LeaseRecord | undefined, ctx: LeaseContex
     return { kind: "update", acquiring: false, record: { ...current, leaseDurationSeconds: ctx.leaseDurationSeconds, renewTime: now } };
   }
   // The holder's own duration decides how long it may go unrenewed; a released Lease (holder "") is free.
-  const heldForSeconds = positiveOr(current.leaseDurationSeconds, ctx.leaseDurationSeconds);
-  const expiresAtMs = ctx.observedAtMs + heldForSeconds * 1000;
-  if (holder !== "" && expiresAtMs > ctx.nowMs) return { kind: "held", holder, expiresAtMs };
+  const heldForMs = positiveOr(current.leaseDurationSeconds, ctx.leaseDurationSeconds) * 1000;
+  if (holder !== "" && ctx.sinceObservedMs < heldForMs) return { kind: "held", holder, expiresInMs: heldForMs - ctx.sinceObservedMs };
   return {
     kind: "update",
     acquiring: true,

@@ -13,7 +13,7 @@ describe("parseServeConfig()", () => {
       assert.equal(r.config.generateCerts, true);
       assert.equal(r.config.noCluster, false);
       assert.equal(r.config.kubeconfig, undefined);
-      assert.equal(r.config.leaderElect, true);
+      assert.equal(r.config.leaderElect, false, "off by default: a workstation's kubeconfig must not join a cluster's election");
       assert.equal(r.config.leaderElectionId, "kmm-preflight");
       assert.deepEqual([r.config.leaseDurationSeconds, r.config.renewDeadlineSeconds, r.config.retryPeriodSeconds], [15, 10, 2]);
     });
@@ -63,12 +63,12 @@ describe("parseServeConfig()", () => {
     });
 
     it("rejects leader-election timings that could let two leaders overlap, naming the three flags", () => {
-      const r = sut.parseServeConfig(["--leader-lease-duration-seconds", "10"], {});
+      const r = sut.parseServeConfig(["--leader-elect", "--leader-lease-duration-seconds", "10"], {});
       assert.ok(!r.ok);
       assert.deepEqual(r.errors, [
         "--leader-lease-duration-seconds, --leader-renew-deadline-seconds, --leader-retry-period-seconds: the lease duration (10s) must exceed the renew deadline (10s)",
       ]);
-      assert.ok(sut.parseServeConfig(["--leader-lease-duration-seconds", "10", "--leader-elect=false"], {}).ok, "irrelevant without leader election");
+      assert.ok(sut.parseServeConfig(["--leader-lease-duration-seconds", "10"], {}).ok, "irrelevant without leader election");
     });
 
     it("rejects an unknown flag", () => {

@@ -66,7 +66,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "bodyLimitBytes", flag: "body-limit-bytes", env: "BODY_LIMIT_BYTES", kind: "bytes", default: String(DEFAULT_BODY_LIMIT_BYTES), help: "largest AdmissionReview body accepted" },
   { key: "shutdownDelaySeconds", flag: "shutdown-delay-seconds", env: "SHUTDOWN_DELAY_SECONDS", kind: "seconds", default: "0", help: "keep serving this long after SIGTERM (set 5 in a cluster)" },
   { key: "shutdownTimeoutSeconds", flag: "shutdown-timeout-seconds", env: "SHUTDOWN_TIMEOUT_SECONDS", kind: "seconds", default: "20", help: "time in-flight requests get to finish after the listener closes" },
-  { key: "leaderElect", flag: "leader-elect", env: "LEADER_ELECT", kind: "boolean", default: "true", help: "campaign for the leader Lease in the namespace (one replica leads; all serve admission); needs a cluster" },
+  { key: "leaderElect", flag: "leader-elect", env: "LEADER_ELECT", kind: "boolean", default: "false", help: "campaign for the leader Lease in the namespace (one replica leads; all serve admission); needs a cluster; true in the Deployment" },
   { key: "leaderElectionId", flag: "leader-election-id", env: "LEADER_ELECTION_ID", kind: "string", default: "kmm-preflight", help: "name of that Lease" },
   { key: "podName", flag: "pod-name", env: "POD_NAME", kind: "string", default: undefined, help: "this replica's name in the Lease (a random suffix is added); default: the host name" },
   { key: "leaseDurationSeconds", flag: "leader-lease-duration-seconds", env: "LEADER_LEASE_DURATION_SECONDS", kind: "positiveSeconds", default: "15", help: "how long the Lease holds without renewal (whole seconds)" },
