@@ -14,13 +14,44 @@ function sources(dir: string): string[] {
   });
 }
 
+/** A specifier as written in `file`: a package by name, one of our files as a repository path. */
+const resolve = (file: string, spec: string) => (spec.startsWith(".") ? path.join(path.dirname(file), spec).replace(/\.js$/, ".ts") : spec);
+
 /** Every module a file imports: packages by name, our files as repository paths. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)].map((m) => {
-    const spec = (m[1] ?? m[2])!;
-    return spec.startsWith(".") ? path.join(path.dirname(file), spec).replace(/\.js$/, ".ts") : spec;
-  });
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)].map((m) => resolve(file, (m[1] ?? m[2])!));
+}
+
+/**
+ * What Node loads before a module's body runs: `import … from`, `export … from` and `import "…"`. Not
+ * `import("…")` (loaded when called), nor `import type`/`export type` (erased); `import { type X }` stays
+ * (verbatimModuleSyntax keeps it as `import {} from`), so it counts.
+ */
+function staticSpecifiers(text: string): string[] {
+  return [...text.matchAll(/^\s*(?:import|export)(\s+type\b)?[\w$*{},\s]*?(?:\sfrom\s*)?["']([^"']+)["']/gm)].filter((m) => !m[1]).map((m) => m[2]!);
+}
+
+const staticImports = (file: string) => staticSpecifiers(readFileSync(file, "utf8")).map((spec) => resolve(file, spec));
+
+/** Each of our files `entry` loads eagerly, with the chain of static imports that reaches it. */
+function eagerClosure(entry: string, importsOfFile: (file: string) => string[]): Map<string, string[]> {
+  const chains = new Map([[entry, [entry]]]);
+  const queue = [entry];
+  for (const file of queue) {
+    for (const imp of importsOfFile(file)) {
+      if (!imp.startsWith("src/") || chains.has(imp)) continue;
+      chains.set(imp, [...chains.get(file)!, imp]);
+      queue.push(imp);
+    }
+  }
+  return chains;
+}
+
+/** The Kubernetes client and express, where `entry` loads them eagerly: one `a -> b -> package` chain each. */
+function eagerEdgePackages(entry: string, importsOfFile: (file: string) => string[]): string[] {
+  const edgeOnly = (imp: string) => imp.startsWith("@kubernetes/") || imp === "express";
+  return [...eagerClosure(entry, importsOfFile)].flatMap(([file, chain]) => importsOfFile(file).filter(edgeOnly).map((pkg) => [...chain, pkg].join(" -> ")));
 }
 
 const all = sources("src").map((file) => ({ file, imports: importsOf(file) }));
@@ -59,8 +90,35 @@ describe("architecture", () => {
     assertNone(all.filter((f) => !f.file.startsWith("src/server/")), (imp) => imp === "express", "the HTTP framework stays at the edge");
   });
 
+  it("src/status is pure: it reads what the cluster said, and imports only src/api, src/util and itself", () => {
+    assertNone(within("status"), (imp) => !/^src\/(api|util|status)\//.test(imp), "the CLI and the metric share one classifier of status.modules");
+  });
+
   it("nothing imports the CLI or the server but the CLI", () => {
     assertNone(all.filter((f) => !f.file.startsWith("src/cli/")), (imp) => imp.startsWith("src/cli/"), "the CLI is a shell");
     assertNone(all.filter((f) => !/^src\/(cli|server)\//.test(f.file)), (imp) => imp.startsWith("src/server/"), "the server is a shell");
+  });
+});
+
+describe("the offline CLI (validate, check, certs, inject-ca, --help)", () => {
+  const CLI = "src/cli/main.ts";
+
+  it("does not load the Kubernetes client or express: src/cli/main.ts reaches neither through static imports", () => {
+    assert.deepEqual(eagerEdgePackages(CLI, staticImports), [], "serve and status load them with import() when they run");
+  });
+
+  it("follows static imports through other layers, and not import() or import type", () => {
+    const eager = eagerClosure(CLI, staticImports);
+    for (const f of ["src/server/config.ts", "src/kube/lease-step.ts", "src/status/status-report.ts"]) assert.ok(eager.has(f), `${f} is loaded eagerly`);
+    for (const f of ["src/server/serve.ts", "src/kube/preflight-read.ts"]) assert.ok(!eager.has(f), `${f} is loaded on demand`);
+    assert.deepEqual(staticSpecifiers(["import { a } from \"./a.js\";", "import type { B } from \"./b.js\";", "import { type C } from \"./c.js\";",
+      "export * from \"./d.js\";", "export type { E } from \"./e.js\";", "import \"./f.js\";", "const g = await import(\"./g.js\");", "import {\n  h,\n  i,\n} from \"./h.js\";"].join("\n")),
+      ["./a.js", "./c.js", "./d.js", "./f.js", "./h.js"]);
+  });
+
+  it("would fail if src/server/config.ts statically imported a file that imports the Kubernetes client", () => {
+    const withEdge = (file: string) => [...staticImports(file), ...(file === "src/server/config.ts" ? ["src/kube/preflight-read.ts"] : [])];
+    const found = eagerEdgePackages(CLI, withEdge);
+    assert.ok(found.includes(`${CLI} -> src/server/config.ts -> src/kube/preflight-read.ts -> @kubernetes/client-node`), found.join("\n"));
   });
 });

@@ -125,11 +125,12 @@ describe("kmm-preflight status", () => {
     await withCluster([UPGRADE, FRESH], async ({ kubeconfig, home }) => {
       const r = await cli(["--kubeconfig", kubeconfig, "-o", "json"], home);
       assert.equal(r.code, 1, r.stderr);
-      const doc = JSON.parse(r.stdout) as { name: string; releaseImage: string; counts: unknown; modules: { namespace: string; name: string; verificationStatus: string }[] }[];
-      assert.deepEqual(doc.map((p) => [p.name, p.releaseImage, p.counts]), [
-        ["fresh-4-19", RELEASE, { verified: 0, failed: 0, error: 0, pending: 0 }],
-        ["upgrade-4-18", RELEASE, { verified: 1, failed: 1, error: 1, pending: 0 }],
+      const doc = JSON.parse(r.stdout) as { name: string; releaseImage: string; note: string | null; moduleMissing: boolean; counts: unknown; modules: { namespace: string; name: string; verificationStatus: string }[] }[];
+      assert.deepEqual(doc.map((p) => [p.name, p.releaseImage, p.note, p.moduleMissing, p.counts]), [
+        ["fresh-4-19", RELEASE, "no Module has been validated yet", false, { verified: 0, failed: 0, error: 0, pending: 0 }],
+        ["upgrade-4-18", RELEASE, null, false, { verified: 1, failed: 1, error: 1, pending: 0 }],
       ]);
+      assert.deepEqual(Object.keys(doc[1]!), ["name", "releaseImage", "note", "moduleMissing", "counts", "modules"]);
       assert.deepEqual(doc[1]!.modules.map((m) => `${m.namespace}/${m.name}=${m.verificationStatus}`), ["drivers/gpu=error", "drivers/nic=true", "storage/fs=false"]);
       assert.deepEqual(Object.keys(doc[1]!.modules[0]!), ["namespace", "name", "verificationStatus", "verificationStage", "lastTransitionTime", "statusReason"]);
     });

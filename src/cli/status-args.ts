@@ -1,14 +1,10 @@
 import { isDns1123Label, isDns1123Subdomain } from "../admission/dns-name.js";
 import { PREFLIGHT_KIND } from "../api/index.js";
+import type { ModuleKey } from "../status/status-report.js";
 import { escapeForTerminal } from "../util/terminal-text.js";
 import { parseFlags } from "./parse-flags.js";
 
 // `kmm-preflight status` flags: what to show, checked before anything is read from the cluster.
-
-export interface ModuleKey {
-  readonly namespace: string;
-  readonly name: string;
-}
 
 export interface StatusOptions {
   /** One PreflightValidationOCP; all of them when absent. */

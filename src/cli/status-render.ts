@@ -1,7 +1,6 @@
 import { PREFLIGHT_KIND, type VerificationStatus } from "../api/index.js";
+import { type ModuleKey, type ModuleRow, type StatusCounts, type StatusReport, compareKeys } from "../status/status-report.js";
 import { escapeForTerminal, jsonForTerminal } from "../util/terminal-text.js";
-import type { ModuleKey } from "./status-args.js";
-import { type ModuleRow, type StatusCounts, type StatusReport, compareKeys } from "./status-report.js";
 
 // The status report as a table for a person (problems first, every string escaped) or as JSON for a pipeline.
 
@@ -10,8 +9,9 @@ import { type ModuleRow, type StatusCounts, type StatusReport, compareKeys } fro
 export function formatAge(since: string | null, now: Date): string {
   const t = since === null ? NaN : Date.parse(since);
   if (Number.isNaN(t)) return "<unknown>";
-  const seconds = Math.floor((now.getTime() - t) / 1000);
-  // Up to a second in the future is clock skew between us and the writer; more is a wrong time.
+  // Truncated toward zero, as Go's int(d.Seconds()): a time 1.5 s ahead is -1, not -2.
+  const seconds = Math.trunc((now.getTime() - t) / 1000);
+  // Less than two seconds in the future is clock skew between us and the writer; more is a wrong time.
   if (seconds < -1) return "<invalid>";
   if (seconds < 0) return "0s";
   if (seconds < 120) return `${seconds}s`;
@@ -75,11 +75,17 @@ export function renderStatusTable(r: StatusReport, now: Date): string {
   return `${[...blocks, ...(notes.length ? [notes] : [])].map((b) => b.join("\n")).join("\n\n")}\n`;
 }
 
-/** A stable document for pipelines: objects by name, modules by namespace/name, every key always present. */
+/**
+ * A stable document for pipelines: objects by name, modules by namespace/name, every key always present.
+ * `note` (null when the entries are listed) says why none is: not validated yet, or a malformed
+ * status.modules; `moduleMissing` is true when --module names a Module this object's status lacks.
+ */
 export function renderStatusJson(r: StatusReport): string {
   const doc = r.preflights.map((p) => ({
     name: p.name,
     releaseImage: p.releaseImage,
+    note: p.note ?? null,
+    moduleMissing: p.moduleMissing,
     counts: { verified: p.counts.verified, failed: p.counts.failed, error: p.counts.error, pending: p.counts.pending },
     modules: p.modules.map((m) => ({
       namespace: m.namespace,

@@ -1,8 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PreflightReader } from "../kube/preflight-read.js";
+import * as report from "../status/status-report.js";
 import * as args from "./status-args.js";
-import * as report from "./status-report.js";
 import * as render from "./status-render.js";
 import * as sut from "./status.js";
 
@@ -138,12 +138,18 @@ describe("formatAge()", () => {
     it(`given ${seconds}s ago returns ${want}`, () => assert.equal(render.formatAge(ago(seconds), NOW), want));
   }
 
-  describe("given a time up to a second ahead (clock skew)", () => {
-    it("returns 0s", () => assert.equal(render.formatAge(new Date(NOW.getTime() + 900).toISOString(), NOW), "0s"));
+  const ahead = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+
+  describe("given a time less than two seconds ahead (clock skew)", () => {
+    it("returns 0s", () => assert.equal(render.formatAge(ahead(900), NOW), "0s"));
+    it("truncates toward zero as kubectl does: 1.5s ahead returns 0s", () => assert.equal(render.formatAge(ahead(1500), NOW), "0s"));
   });
 
-  describe("given a time well in the future", () => {
-    it("returns <invalid>", () => assert.equal(render.formatAge(new Date(NOW.getTime() + 60_000).toISOString(), NOW), "<invalid>"));
+  describe("given a time two seconds or more in the future", () => {
+    it("returns <invalid>", () => {
+      assert.equal(render.formatAge(ahead(2000), NOW), "<invalid>");
+      assert.equal(render.formatAge(ahead(60_000), NOW), "<invalid>");
+    });
   });
 
   describe("given no time or an unparsable one", () => {
@@ -246,7 +252,7 @@ describe("toStatusReport()", () => {
 });
 
 describe("statusExitCode()", () => {
-  const code = (objects: unknown[], module?: args.ModuleKey) => report.statusExitCode(report.toStatusReport(objects, module));
+  const code = (objects: unknown[], module?: report.ModuleKey) => report.statusExitCode(report.toStatusReport(objects, module));
 
   it("given every Module verified returns 0", () => assert.equal(code([pfvo("a", [entry("a", "b", "true")]), pfvo("b", [entry("c", "d", "true")])]), 0));
   for (const s of ["false", "error", "unknown"]) {
@@ -334,12 +340,14 @@ describe("renderStatusJson()", () => {
   describe("given a mix of statuses and a malformed entry", () => {
     const doc = JSON.parse(render.renderStatusJson(report.toStatusReport([pfvo("b", [entry("a", "x", "true"), 5]), pfvo("a")]))) as unknown;
 
-    it("is an array of {name, releaseImage, counts, modules}, every key present", () => {
+    it("is an array of {name, releaseImage, note, moduleMissing, counts, modules}, every key present", () => {
       assert.deepEqual(doc, [
-        { name: "a", releaseImage: RELEASE, counts: { verified: 0, failed: 0, error: 0, pending: 0 }, modules: [] },
+        { name: "a", releaseImage: RELEASE, note: report.NOT_VALIDATED_YET, moduleMissing: false, counts: { verified: 0, failed: 0, error: 0, pending: 0 }, modules: [] },
         {
           name: "b",
           releaseImage: RELEASE,
+          note: null,
+          moduleMissing: false,
           counts: { verified: 1, failed: 0, error: 0, pending: 1 },
           modules: [
             { namespace: "", name: "", verificationStatus: "unknown", verificationStage: null, lastTransitionTime: null, statusReason: "malformed status entry status.modules[1]: 5 is not an object" },
@@ -347,6 +355,19 @@ describe("renderStatusJson()", () => {
           ],
         },
       ]);
+    });
+  });
+
+  describe("given objects with nothing to list", () => {
+    it("tells not validated yet, a malformed status.modules and a missing --module apart by note and moduleMissing", () => {
+      const r = report.toStatusReport([MIXED, pfvo("bad", "oops"), pfvo("fresh", [])], { namespace: "d", name: "m" });
+      const doc = JSON.parse(render.renderStatusJson(r)) as { name: string; note: string | null; moduleMissing: boolean }[];
+      assert.deepEqual(doc.map((p) => [p.name, p.note?.replace(/:.*/, ""), p.moduleMissing]), [
+        ["bad", "status.modules is malformed", false],
+        ["fresh", report.NOT_VALIDATED_YET, false],
+        ["upgrade", undefined, true],
+      ]);
+      assert.equal(doc[2]!.note, null);
     });
   });
 

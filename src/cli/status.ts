@@ -1,9 +1,9 @@
 import { PREFLIGHT_KIND } from "../api/index.js";
 import type { PreflightReader } from "../kube/preflight-read.js";
+import { statusExitCode, toStatusReport } from "../status/status-report.js";
 import { escapeForTerminal } from "../util/terminal-text.js";
 import type { StatusOptions } from "./status-args.js";
 import { renderStatusJson, renderStatusTable, statusNotes } from "./status-render.js";
-import { statusExitCode, toStatusReport } from "./status-report.js";
 
 // `kmm-preflight status`: where each Module stands in the cluster's PreflightValidationOCPs, and why.
 // Reads through an injected reader; main.ts opens it (and loads the Kubernetes client) only for this

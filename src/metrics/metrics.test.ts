@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import type { PreflightValidationOCP } from "../api/index.js";
 import { createServerMetrics } from "./metrics.js";
 
+const entry = (verificationStatus: unknown, o: Record<string, unknown> = {}) =>
+  ({ namespace: "n", name: "m", verificationStage: "image", verificationStatus, lastTransitionTime: "2025-06-01T12:00:00Z", ...o });
+
 const pfvo = (name: string, status: unknown): PreflightValidationOCP =>
   ({ apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", metadata: { name }, spec: { releaseImage: "r" }, status }) as PreflightValidationOCP;
 
@@ -14,8 +17,7 @@ async function modules(list: readonly PreflightValidationOCP[] | undefined): Pro
 
 describe("kmm_preflight_modules", () => {
   it("counts entries by verificationStatus per PreflightValidationOCP, with a zero for every status", async () => {
-    const s = (verificationStatus: string) => ({ namespace: "n", name: "m", verificationStage: "image", verificationStatus, lastTransitionTime: "t" });
-    assert.deepEqual(await modules([pfvo("a", { modules: [s("true"), s("false"), s("false")] }), pfvo("b", undefined)]), {
+    assert.deepEqual(await modules([pfvo("a", { modules: [entry("true"), entry("false"), entry("false")] }), pfvo("b", undefined)]), {
       "a/true": 1, "a/false": 2, "a/error": 0, "a/unknown": 0,
       "b/true": 0, "b/false": 0, "b/error": 0, "b/unknown": 0,
     });
@@ -28,8 +30,22 @@ describe("kmm_preflight_modules", () => {
     });
   });
 
+  it("counts an entry with a valid status but an invalid or missing field as unknown, as `kmm-preflight status` shows it (pending)", async () => {
+    const malformed = [
+      entry("true", { lastTransitionTime: undefined }),
+      entry("false", { namespace: "" }),
+      entry("error", { verificationStage: "compile" }),
+      entry("true", { lastTransitionTime: "soon" }),
+    ];
+    assert.deepEqual(await modules([pfvo("a", { modules: [entry("true"), ...malformed] })]), { "a/true": 1, "a/false": 0, "a/error": 0, "a/unknown": 4 });
+  });
+
   it("has no series before the cache has synced", async () => {
     assert.deepEqual(await modules(undefined), {});
+  });
+
+  it("is exported only where PreflightValidationOCPs can be read (a cluster is configured)", () => {
+    assert.equal(createServerMetrics().registry.getSingleMetric("kmm_preflight_modules"), undefined);
   });
 });
 
@@ -42,9 +58,5 @@ describe("kmm_preflight_leader", () => {
     assert.equal(await value(), 1);
     m.setLeader(false);
     assert.equal(await value(), 0);
-  });
-
-  it("exports kmm_preflight_modules only where PreflightValidationOCPs can be read (a cluster is configured)", () => {
-    assert.equal(createServerMetrics().registry.getSingleMetric("kmm_preflight_modules"), undefined);
   });
 });

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AdmissionRecord } from "../admission/http.js";
 import { type PreflightValidationOCP, VERIFICATION_STATUSES, type VerificationStatus } from "../api/index.js";
+import { type StatusCounts, toPreflightStatus } from "../status/status-report.js";
 
 // The server's Prometheus metrics, on a registry of their own (never prom-client's global one, so
 // tests and several servers in one process do not share counters).
@@ -21,6 +22,14 @@ export interface ServerMetricsSources {
   /** The cluster's PreflightValidationOCP objects, undefined until known (no cluster, cache not synced). */
   readonly preflights?: () => readonly PreflightValidationOCP[] | undefined;
 }
+
+/**
+ * Which of `kmm-preflight status`'s counts each verification_status label reports: the CLI's classifier,
+ * so the metric and the command agree on every entry. Status is written by the runner through the API
+ * and may hold anything: an entry with an invalid field (an odd status, no lastTransitionTime) counts as
+ * unknown. Every status gets a series, zeros included, so `== 0` alerts and ratios work from the start.
+ */
+const COUNT_OF: Readonly<Record<VerificationStatus, keyof StatusCounts>> = { true: "verified", false: "failed", error: "error", unknown: "pending" };
 
 export function createServerMetrics(sources: ServerMetricsSources = {}): ServerMetrics {
   const registry = new Registry();
@@ -53,13 +62,14 @@ export function createServerMetrics(sources: ServerMetricsSources = {}): ServerM
   if (preflights) {
     new Gauge({
       name: `${METRIC_PREFIX}modules`,
-      help: "Modules in each PreflightValidationOCP's status.modules, by verificationStatus; read from the watch cache at scrape time.",
+      help: "Modules in each PreflightValidationOCP's status.modules, by verificationStatus (a malformed entry counts as unknown); read from the watch cache at scrape time.",
       labelNames: ["preflight", "verification_status"] as const,
       registers: [registry],
       collect() {
         this.reset();
         for (const p of preflights() ?? []) {
-          for (const [status, n] of countByStatus(p)) this.set({ preflight: p.metadata.name ?? "", verification_status: status }, n);
+          const { name, counts } = toPreflightStatus(p);
+          for (const status of VERIFICATION_STATUSES) this.set({ preflight: name, verification_status: status }, counts[COUNT_OF[status]]);
         }
       },
     });
@@ -73,19 +83,4 @@ export function createServerMetrics(sources: ServerMetricsSources = {}): ServerM
     setCertificateExpiry: (notAfter) => certExpiry.set(notAfter.getTime() / 1000),
     setLeader: (leading) => leader.set(leading ? 1 : 0),
   };
-}
-
-/**
- * Every status gets a series, zeros included, so `== 0` alerts and ratios work from the start. Status
- * is written by the runner through the API and may hold anything: unknown values count as "unknown".
- */
-function countByStatus(p: PreflightValidationOCP): Map<VerificationStatus, number> {
-  const counts = new Map<VerificationStatus, number>(VERIFICATION_STATUSES.map((s) => [s, 0]));
-  const modules: unknown = p.status?.modules;
-  for (const m of Array.isArray(modules) ? (modules as unknown[]) : []) {
-    const raw = (m as { verificationStatus?: unknown } | null)?.verificationStatus;
-    const status = VERIFICATION_STATUSES.includes(raw as VerificationStatus) ? (raw as VerificationStatus) : "unknown";
-    counts.set(status, counts.get(status)! + 1);
-  }
-  return counts;
 }

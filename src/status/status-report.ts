@@ -1,10 +1,15 @@
 import { VERIFICATION_STAGES, VERIFICATION_STATUSES, type VerificationStage, type VerificationStatus } from "../api/index.js";
 import { isObject } from "../util/is-object.js";
-import type { ModuleKey } from "./status-args.js";
 
 // What PreflightValidationOCP objects from the cluster say, checked: they are untrusted, so a malformed
-// entry becomes a row that says so, never a throw.
+// entry becomes a row that says so, never a throw. Pure: the `status` command and the
+// kmm_preflight_modules metric classify entries with the same code, so they never disagree.
 
+/** A Module, as `--module <namespace>/<name>` names it and a `status.modules[]` entry identifies it. */
+export interface ModuleKey {
+  readonly namespace: string;
+  readonly name: string;
+}
 
 /** One `status.modules[]` entry, checked: a malformed one has status unknown and says so in its reason. */
 export interface ModuleRow {
