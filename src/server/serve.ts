@@ -72,9 +72,8 @@ function electLeader(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metri
 }
 
 /** The leader's caches must have synced before it may act on them; followers serve admission regardless. */
-function leaderCachesCheck(election: LeaderElection | undefined, cache: PreflightCache | undefined) {
-  return () => (election?.isLeader && cache && !cache.synced ? "leading, but the PreflightValidationOCP cache has not synced yet" : undefined);
-}
+const leaderCachesUnsynced = (election: LeaderElection | undefined, cache: PreflightCache | undefined) =>
+  election?.isLeader && cache && !cache.synced ? "leading, but the PreflightValidationOCP cache has not synced yet" : undefined;
 
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
   const log = deps.log.child({ component: "server" });
@@ -116,7 +115,8 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   undo.push(() => metricsServer.close());
 
   let draining = false;
-  let leaderCaches: () => string | undefined = () => undefined;
+  // Started last (below), so a replica that failed to start never leads.
+  let election: LeaderElection | undefined;
   const app = createApp({
     routes: preflightRoutes(lister),
     log: deps.log,
@@ -126,7 +126,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
     readiness: [
       { name: "shutdown", check: () => (draining ? "shutting down" : undefined) },
       { name: "certificates", check: () => (reloader.current.notAfter.getTime() < Date.now() ? `serving certificate expired at ${reloader.current.notAfter.toISOString()}` : undefined) },
-      { name: "leader-caches", check: () => leaderCaches() },
+      { name: "leader-caches", check: () => leaderCachesUnsynced(election, cache) },
     ],
   });
 
@@ -145,10 +145,8 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   const port = (listening.address() as AddressInfo).port;
   log.info("serving admission webhooks over HTTPS", { host: config.host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
 
-  // Last, so a replica that failed to start never leads; stopped first on shutdown (below).
-  const election = kc && config.leaderElect ? electLeader(kc, config, deps, metrics) : undefined;
-  if (election) undo.push(() => election.stop());
-  leaderCaches = leaderCachesCheck(election, cache);
+  if (kc && config.leaderElect) election = electLeader(kc, config, deps, metrics);
+  undo.push(() => election?.stop());
 
   let stopped: Promise<void> | undefined;
   const shutdown = (reason: string) =>
