@@ -1,30 +1,18 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { VALIDATE_PREFLIGHT_PATH } from "../src/api/index.js";
-import { createLogger } from "../src/log/logger.js";
-import { parseServeConfig } from "../src/server/config.js";
-import { type RunningServer, startServer } from "../src/server/serve.js";
+import type { RunningServer } from "../src/server/serve.js";
 import { type KubeApiServer, startKubeApiServer } from "./kube-api-server.js";
+import { startServerWithCluster } from "./support/cluster-server.js";
 import { httpsRequest } from "./support/https-client.js";
 import { preflight, RELEASE_DIGEST, reviewOf } from "./support/reviews.js";
 
 // The admission server with a cluster configured: the real client-node against the test API server.
 
 const PFVO = { apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP" } as const;
-const silent = () => createLogger({ level: "error", stream: new Writable({ write: (_c, _e, cb) => cb() }) });
-
-async function startWithCluster(api: KubeApiServer, dir: string): Promise<{ server: RunningServer; ca: string }> {
-  const kubeconfig = path.join(dir, "kubeconfig");
-  await writeFile(kubeconfig, api.kubeConfig().exportConfig());
-  const r = parseServeConfig(["--kubeconfig", kubeconfig], { PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: path.join(dir, "certs") });
-  if (!r.ok) throw new Error(r.errors.join("; "));
-  const server = await startServer(r.config, { log: silent() });
-  return { server, ca: await readFile(path.join(dir, "certs", "ca.crt"), "utf8") };
-}
 
 async function validate(port: number, ca: string, name: string, spec = { releaseImage: RELEASE_DIGEST }) {
   const res = await httpsRequest(port, { ca, path: VALIDATE_PREFLIGHT_PATH, body: reviewOf({ object: preflight(name, spec) }) });
@@ -57,7 +45,7 @@ describe("validating webhook with a cluster configured", () => {
     dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-cluster-"));
     api = await startKubeApiServer();
     api.seed({ ...PFVO, metadata: { name: "existing" }, spec: { releaseImage: RELEASE_DIGEST, pushBuiltImage: false, useRTKernel: false } });
-    ({ server, ca } = await startWithCluster(api, dir));
+    ({ server, ca } = await startServerWithCluster(api, dir));
   });
   after(async () => {
     api?.faults.clear();
@@ -102,7 +90,7 @@ describe("starting while the API server is unreachable", () => {
     const api = await startKubeApiServer();
     api.seed({ ...PFVO, metadata: { name: "existing" }, spec: { releaseImage: RELEASE_DIGEST } });
     api.faults.hang();
-    const { server, ca } = await startWithCluster(api, dir);
+    const { server, ca } = await startServerWithCluster(api, dir);
     try {
       const ready = await httpsRequest(server.port, { ca, path: "/readyz" });
       assert.equal(ready.status, 200, "readiness must not depend on the API server, or an API outage would block every apply");

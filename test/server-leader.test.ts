@@ -2,15 +2,13 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger } from "../src/log/logger.js";
-import { parseServeConfig } from "../src/server/config.js";
-import { type RunningServer, startServer } from "../src/server/serve.js";
+import type { RunningServer } from "../src/server/serve.js";
 import { type KubeApiServer, startKubeApiServer } from "./kube-api-server.js";
+import { startServerWithCluster } from "./support/cluster-server.js";
 import { httpsRequest } from "./support/https-client.js";
 import { RELEASE_DIGEST } from "./support/reviews.js";
 import { waitFor } from "./support/wait.js";
@@ -22,18 +20,11 @@ const LEASES = "leases.coordination.k8s.io";
 const NS = "kmm-preflight";
 const FAST_LEASE = { LEADER_LEASE_DURATION_SECONDS: "2", LEADER_RENEW_DEADLINE_SECONDS: "1", LEADER_RETRY_PERIOD_SECONDS: "0.1" };
 const ELECT = { LEADER_ELECT: "true" };
-const silent = () => createLogger({ level: "error", stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 interface Replica { readonly server: RunningServer; readonly ca: string; readonly name: string }
 
 async function startReplica(api: KubeApiServer, dir: string, name: string, env: Record<string, string> = {}): Promise<Replica> {
-  const kubeconfig = path.join(dir, "kubeconfig");
-  await writeFile(kubeconfig, api.kubeConfig().exportConfig());
-  const certDir = path.join(dir, "certs");
-  const r = parseServeConfig(["--kubeconfig", kubeconfig], { PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: certDir, POD_NAME: name, ...FAST_LEASE, ...env });
-  if (!r.ok) throw new Error(r.errors.join("; "));
-  const server = await startServer(r.config, { log: silent() });
-  return { server, ca: await readFile(path.join(certDir, "ca.crt"), "utf8"), name };
+  return { ...(await startServerWithCluster(api, dir, { POD_NAME: name, ...FAST_LEASE, ...env })), name };
 }
 
 async function metrics(port: number): Promise<string> {
