@@ -22,7 +22,7 @@ import {
   type TLSOptions,
 } from "../module.js";
 import type { LocalObjectReference } from "../meta.js";
-import { customResourceDefinition, type CustomResourceDefinition, type JSONSchemaProps, type RequiredKeys } from "./types.js";
+import { OBJECT_ROOT_PROPERTIES, customResourceDefinition, type CustomResourceDefinition, type JSONSchemaProps, type RequiredKeys } from "./types.js";
 
 const PRESERVE = { "x-kubernetes-preserve-unknown-fields": true } as const;
 
@@ -200,12 +200,7 @@ export const moduleCrd: CustomResourceDefinition = customResourceDefinition(
             "Module describes how KMM loads a kernel module on different kernel versions. This is kmm-preflight's " +
             "optional stand-in for KMM's own CRD; fields kmm-preflight does not read are kept but not validated.",
           properties: {
-            apiVersion: {
-              type: "string",
-              description: "Versioned schema of this representation of the object.",
-            },
-            kind: { type: "string", description: "REST resource this object represents." },
-            metadata: { type: "object" },
+            ...OBJECT_ROOT_PROPERTIES,
             spec: {
               type: "object",
               description: "Which nodes get the kernel module, and how.",

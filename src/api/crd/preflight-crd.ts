@@ -21,6 +21,7 @@ import {
   type PreflightValidationOCPStatus,
 } from "../preflight-validation-ocp.js";
 import {
+  OBJECT_ROOT_PROPERTIES,
   customResourceDefinition,
   type CustomResourceColumnDefinition,
   type CustomResourceDefinition,
@@ -190,12 +191,7 @@ export const preflightCrd: CustomResourceDefinition = customResourceDefinition(
             "delete it once every Module is validated.",
           required: ["spec"],
           properties: {
-            apiVersion: {
-              type: "string",
-              description: "Versioned schema of this representation of the object.",
-            },
-            kind: { type: "string", description: "REST resource this object represents." },
-            metadata: { type: "object" },
+            ...OBJECT_ROOT_PROPERTIES,
             spec: {
               type: "object",
               description: "What to validate against. Checked by the kmm-preflight admission webhook as well.",

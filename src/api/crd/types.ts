@@ -79,6 +79,16 @@ export interface CustomResourceDefinition {
 /** Keys of `T` that are not optional: what a schema's `required` must list. */
 export type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
 
+/** The properties every Kubernetes object has at its root, as the API server's own CRDs describe them. */
+export const OBJECT_ROOT_PROPERTIES: Readonly<Record<"apiVersion" | "kind" | "metadata", JSONSchemaProps>> = {
+  apiVersion: {
+    type: "string",
+    description: "Versioned schema of this representation of the object.",
+  },
+  kind: { type: "string", description: "REST resource this object represents." },
+  metadata: { type: "object" },
+};
+
 /**
  * A CRD of this API group. Its object name, labels and listKind follow from its names, so every CRD
  * kmm-preflight ships is built the same way.
