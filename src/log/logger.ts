@@ -1,4 +1,5 @@
 import winston from "winston";
+import { LineSink } from "./line-sink.js";
 
 export type Logger = winston.Logger;
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -9,9 +10,15 @@ export interface LoggerOptions {
   readonly level?: LogLevel;
   /** Where JSON lines go. @default process.stdout */
   readonly stream?: NodeJS.WritableStream;
+  /**
+   * Write each event-loop turn's lines as one chunk (see LineSink). Off for a given stream, whose reader
+   * (a test, a CLI) expects a line as soon as it is logged. @default true without `stream`, else false
+   */
+  readonly batch?: boolean;
 }
 
-// winston keeps the rendered line under this symbol (triple-beam's MESSAGE).
+// winston keeps the level and the rendered line under these symbols (triple-beam's LEVEL and MESSAGE).
+const LEVEL = Symbol.for("level");
 const MESSAGE = Symbol.for("message");
 
 /**
@@ -25,11 +32,33 @@ const jsonLine = winston.format((info) => {
   return info;
 });
 
+type Info = winston.Logform.TransformableInfo & { [LEVEL]?: string; [MESSAGE]?: string };
+
+/**
+ * winston's API, levels, child metadata and format, without its stream plumbing between the logger
+ * and the output. A winston logger is an object-mode Transform piped into transport streams: each line
+ * takes several process.nextTick hops and, with the Stream transport, a setImmediate, and costs a
+ * write(2) of its own. On the admission path (one line per request) that was 10-25% of throughput
+ * (docs/adr/0010-log-lines-skip-winstons-streams.md). Here the root logger's `write`, which every
+ * `log`/`info`/child call ends in, filters by level, formats and hands the line to a sink that, on stdout,
+ * writes each event-loop turn's lines at once.
+ */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  return winston.createLogger({
-    level: opts.level ?? "info",
-    levels: winston.config.npm.levels,
-    format: jsonLine(),
-    transports: [new winston.transports.Stream({ stream: opts.stream ?? process.stdout })],
-  });
+  const sink = new LineSink(opts.stream ?? process.stdout, { batch: opts.batch ?? opts.stream === undefined });
+  const logger = winston.createLogger({ level: opts.level ?? "info", levels: winston.config.npm.levels, format: jsonLine() });
+  const write = function (this: Logger, info: Info, ...rest: unknown[]): boolean {
+    const levels = this.levels;
+    const wanted = levels[info[LEVEL] ?? info.level];
+    if (wanted !== undefined && wanted <= (levels[this.level] ?? -1)) {
+      const out = this.format.transform(info, (this.format as { options?: object }).options) as Info | false;
+      if (out && out[MESSAGE] !== undefined) sink.write(out[MESSAGE]);
+    }
+    const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+    done?.();
+    return true;
+  };
+  Object.defineProperty(logger, "write", { value: write, writable: true, configurable: true });
+  // `end()` (the CLI's last step before exiting) flushes what this turn logged.
+  logger.on("finish", () => sink.flush());
+  return logger;
 }
