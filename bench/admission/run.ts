@@ -118,12 +118,11 @@ try {
       for (const c of levels) runs.push({ target: t.name, connections: c, result: await load(t.url, c, duration, bodyFile, caFile) });
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: Load[], key: "rps" | "p50" | "p99") => [...xs].sort((a, b) => a[key] - b[key])[Math.floor(xs.length / 2)]!;
   const results = targets.flatMap((t) =>
     levels.map((c) => {
       const mine = runs.filter((r) => r.target === t.name && r.connections === c).map((r) => r.result);
-      const byRps = [...mine].sort((a, b) => a.rps - b.rps)[Math.floor(mine.length / 2)]!;
-      return { target: t.name, connections: c, result: { ...byRps, p50: median(mine.map((r) => r.p50)), p99: median(mine.map((r) => r.p99)) } };
+      return { target: t.name, connections: c, result: { ...median(mine, "rps"), p50: median(mine, "p50").p50, p99: median(mine, "p99").p99 } };
     }),
   );
 
@@ -136,20 +135,18 @@ try {
   const at = (target: string, c: number) => results.find((r) => r.target === target && r.connections === c)?.result;
   const c16 = levels.includes(16) ? 16 : levels[Math.floor(levels.length / 2)]!;
   console.log(`\ntargets at ${c16} connections:`);
+  const base = at("baseline node:https", c16)!;
+  const floor = at("node:https + JSON.parse", c16)!;
+  const ex = at("baseline express", c16)!;
+  const pct = (a: Load, b: Load) => `${((a.rps / b.rps) * 100).toFixed(0)}%`;
   for (const name of ["kmm-preflight validate", "kmm-preflight mutate"]) {
     const r = at(name, c16)!;
-    const base = at("baseline node:https", c16)!;
-    const ex = at("baseline express", c16)!;
-    const floor = at("node:https + JSON.parse", c16)!;
     const ratio = r.rps / base.rps;
-    const pct = (a: Load, b: Load) => `${((a.rps / b.rps) * 100).toFixed(0)}%`;
     console.log(
       `  ${name}: p99 ${r.p99} ms (target < 5 ms: ${r.p99 < 5 ? "PASS" : "FAIL"}); ${(ratio * 100).toFixed(0)}% of bare node:https throughput (target >= 70%: ${ratio >= 0.7 ? "PASS" : "FAIL"}); ${pct(r, floor)} of node:https + JSON.parse; ${pct(r, ex)} of bare express`,
     );
   }
-  const base = at("baseline node:https", c16)!;
-  const floor = at("node:https + JSON.parse", c16)!;
-  console.log(`  for scale: node:https + JSON.parse, which only parses the request, reaches ${((floor.rps / base.rps) * 100).toFixed(0)}% of bare node:https`);
+  console.log(`  for scale: node:https + JSON.parse, which only parses the request, reaches ${pct(floor, base)} of bare node:https`);
   if (values.json) {
     await mkdir(path.dirname(values.json), { recursive: true });
     await writeFile(values.json, JSON.stringify({ node: process.version, cores: cpus().length, durationSeconds: duration, rounds, results, runs }, null, 2));

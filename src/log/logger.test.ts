@@ -6,11 +6,11 @@ import * as sut from "./logger.js";
 function capture(level?: sut.LogLevel, batch?: boolean) {
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
+  let writes = 0;
   stream.on("data", (b: Buffer) => {
+    writes++;
     for (const l of b.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
   });
-  let writes = 0;
-  stream.on("data", () => writes++);
   return { log: sut.createLogger({ level, stream, batch }), lines, writes: () => writes };
 }
 

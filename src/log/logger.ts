@@ -38,7 +38,7 @@ type Info = winston.Logform.TransformableInfo & { [LEVEL]?: string; [MESSAGE]?: 
  * winston's API, levels, child metadata and format, without its stream plumbing between the logger
  * and the output. A winston logger is an object-mode Transform piped into transport streams: each line
  * takes several process.nextTick hops and, with the Stream transport, a setImmediate, and costs a
- * write(2) of its own. On the admission path (one line per request) that was 10-25% of throughput
+ * write(2) of its own. On the admission path (one line per request) that was 20-25% of throughput
  * (docs/adr/0010-log-lines-skip-winstons-streams.md). Here the root logger's `write`, which every
  * `log`/`info`/child call ends in, filters by level, formats and hands the line to a sink that, on stdout,
  * writes each event-loop turn's lines at once.

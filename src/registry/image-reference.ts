@@ -36,7 +36,6 @@ function disallowedChars(s: string): string[] {
   if (!DISALLOWED_CHAR.test(s)) return [];
   const found = new Set<string>();
   for (const c of s) if (DISALLOWED_CHAR.test(c)) found.add(c);
-  if (found.size === 0) return [];
   return [`must not contain whitespace or shell metacharacters (found ${[...found].map(describeChar).join(", ")})`];
 }
 
