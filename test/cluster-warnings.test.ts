@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { VALIDATE_PREFLIGHT_PATH } from "../src/api/index.js";
 import type { RunningServer } from "../src/server/serve.js";
-import { type KubeApiServer, startKubeApiServer } from "./kube-api-server.js";
+import { type KubeApiServer, startKubeApiServer } from "./support/kube-api-server.js";
 import { startServerWithCluster } from "./support/cluster-server.js";
 import { httpsRequest } from "./support/https-client.js";
 import { preflight, RELEASE_DIGEST, reviewOf } from "./support/reviews.js";

@@ -17,7 +17,7 @@ import {
   type V1Job,
   type V1Pod,
 } from "@kubernetes/client-node";
-import * as sut from "./kube-api-server.js";
+import * as sut from "./support/kube-api-server.js";
 import { waitFor } from "./support/wait.js";
 
 // The in-memory API server, exercised through the real @kubernetes/client-node.

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/index.js";
 import { startPreflightCache, type PreflightCache, type PreflightCacheOptions } from "../src/kube/preflight-cache.js";
-import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
+import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./support/kube-api-server.js";
 import { captureLog } from "./support/captured-log.js";
 import { waitFor } from "./support/wait.js";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type LeaderElection, type LeaderElectionConfig, startLeaderElection } from "../src/kube/leader-election.js";
-import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
+import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./support/kube-api-server.js";
 import { captureLog } from "./support/captured-log.js";
 import { waitFor } from "./support/wait.js";
 

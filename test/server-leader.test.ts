@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RunningServer } from "../src/server/serve.js";
-import { type KubeApiServer, startKubeApiServer } from "./kube-api-server.js";
+import { type KubeApiServer, startKubeApiServer } from "./support/kube-api-server.js";
 import { startServerWithCluster } from "./support/cluster-server.js";
 import { httpsRequest } from "./support/https-client.js";
 import { RELEASE_DIGEST } from "./support/reviews.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PREFLIGHT_API_VERSION, PREFLIGHT_KIND } from "../src/api/index.js";
 import { openPreflightReader } from "../src/kube/preflight-read.js";
-import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./kube-api-server.js";
+import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./support/kube-api-server.js";
 
 // `kmm-preflight status` as an operator runs it: a process reading the in-memory API server through
 // a kubeconfig file, its output and its exit code.

@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { createLogger } from "../../src/log/logger.js";
 import { parseServeConfig } from "../../src/server/config.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
-import type { KubeApiServer } from "../kube-api-server.js";
+import type { KubeApiServer } from "./kube-api-server.js";
 
 export const silentLog = () => createLogger({ level: "error", stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 

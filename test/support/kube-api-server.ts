@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
-import type { ObjectMeta } from "../src/api/meta.js";
+import type { ObjectMeta } from "../../src/api/meta.js";
 
 // ---------------------------------------------------------------------------------------------
 // Public types
