@@ -1,8 +1,8 @@
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -65,13 +65,64 @@ describe("kmm-preflight usage", () => {
     const r = await cli(["frobnicate"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
-    assert.match(r.stderr, /Usage: kmm-preflight/);
+    assert.match(r.stderr, /Usage: kmm-preflight <command>/);
   });
 
   it("lists every serve setting in serve --help", async () => {
     const r = await cli(["serve", "--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--shutdown-delay-seconds\s+SHUTDOWN_DELAY_SECONDS/);
+  });
+
+  it("prints the version of package.json with --version", async () => {
+    const r = await cli(["--version"]);
+    assert.equal(r.code, 0, r.stderr);
+    const pkg = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
+    assert.equal(r.stdout, `kmm-preflight ${pkg.version} (node ${process.version})\n`);
+  });
+
+  describe("given each command that kmm-preflight help lists", () => {
+    let commands: string[];
+    before(async () => {
+      const r = await cli(["help"]);
+      assert.equal(r.code, 0);
+      commands = [...r.stdout.matchAll(/^  ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((c) => c !== "help");
+      assert.deepEqual(commands, ["serve", "validate", "check", "status", "certs", "inject-ca"]);
+    });
+
+    it("answers --help, -h and help <command> with that command's usage on stdout, exit 0", async () => {
+      const runs = await Promise.all(commands.flatMap((c) => [[c, "--help"], [c, "-h"], ["help", c]].map(async (argv) => ({ c, argv, r: await cli(argv) }))));
+      for (const { c, argv, r } of runs) {
+        assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
+        assert.match(r.stdout, new RegExp(`^Usage: kmm-preflight ${c}\\b`), argv.join(" "));
+      }
+    });
+
+    it("answers a usage mistake with the error and that command's usage on stderr, exit 2", async () => {
+      const runs = await Promise.all(commands.map(async (c) => ({ c, r: await cli([c, "--no-such-flag"]) })));
+      for (const { c, r } of runs) {
+        assert.equal(r.code, 2, c);
+        assert.match(r.stderr, /^error: .*--no-such-flag/, c);
+        assert.match(r.stderr, new RegExp(`\\n\\nUsage: kmm-preflight ${c}\\b`), c);
+        assert.doesNotMatch(r.stderr, /Usage: kmm-preflight <command>/, `${c}: the command's usage, not the list of commands`);
+      }
+    });
+  });
+
+  it("refuses help for an unknown command", async () => {
+    const r = await cli(["help", "frobnicate"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command "frobnicate"/);
+  });
+});
+
+describe("kmm-preflight check flags", () => {
+  it("refuses a --platform that is not os/arch[/variant] as a usage error (no silent linux/amd64)", async () => {
+    const r = await cli(["check", "--module", "examples/module.yaml", "--kernel", "5.14.0-427.el9.x86_64", "--platform", "bogus"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: --platform: "bogus" is not a platform/);
+    assert.match(r.stderr, /\n\nUsage: kmm-preflight check\b/);
+    assert.equal(r.stdout, "");
   });
 });
 

@@ -73,14 +73,8 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
   if (v["rt"] && !releaseImage) errors.push("--rt picks the real-time kernel of --release-image; with --kernel, name the RT kernel itself");
   const output = v["output"] as string;
   if (output !== "text" && output !== "json") errors.push(`--output must be text or json, not "${output}"`);
-  let platform: Platform | undefined;
-  if (v["platform"] !== undefined) {
-    try {
-      platform = parsePlatform(v["platform"] as string);
-    } catch (err) {
-      errors.push(`--platform: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+  const platform = v["platform"] === undefined ? undefined : parsePlatform(v["platform"] as string);
+  if (v["platform"] !== undefined && !platform) errors.push(`--platform: "${v["platform"] as string}" is not a platform; write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8`);
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,

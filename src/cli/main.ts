@@ -9,28 +9,46 @@ import { injectCaBundle } from "./inject-ca.js";
 import { parseFlags } from "./parse-flags.js";
 import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
 import { runStatus } from "./status.js";
-import { renderResults, validateDocuments } from "./validate.js";
+import { UsageError, wantsHelp } from "./usage-error.js";
+import { VALIDATE_USAGE, renderResults, validateDocuments } from "./validate.js";
 
 const USAGE = `Usage: kmm-preflight <command> [flags]
 
 Commands:
-  serve                         run the admission webhook server (HTTPS); see: kmm-preflight serve --help
-  validate -f <file>|-          default and validate PreflightValidationOCP YAML offline, as the webhooks would
+  serve                         run the admission webhook server (HTTPS)
+  validate -f <file>|-          default and validate PreflightValidationOCP YAML offline, as the cluster would
   check --module <file> (--release-image <ref> [--rt] | --kernel <version>)
                                 the image stage for Modules: does the image for that kernel hold the module?
-                                see: kmm-preflight check --help
   status [NAME] [--module <namespace>/<name>] [-o table|json]
                                 where each Module stands in the cluster's PreflightValidationOCPs, and why
-                                see: kmm-preflight status --help
   certs [--dir certs]           generate a development CA and serving certificate (ca.crt, tls.crt, tls.key)
-        [--service-name N] [--namespace NS]
   inject-ca --ca <ca.crt> [-f <file>|-]
                                 set caBundle on the webhook configurations of a YAML stream
-                                (kubectl kustomize manifests/ | kmm-preflight inject-ca --ca certs/ca.crt | kubectl apply -f -)
+  help [<command>]              this list, or the usage of one command
+
+Every command answers --help (-h). kmm-preflight --version prints the version.
+Exit codes: 0 success, 1 something was denied or failed, 2 the command could not do its work (usage, I/O, the cluster).
 `;
 
-/** Exit codes: 0 success, 1 something was denied or failed, 2 the command could not do its work (usage, I/O, the cluster). */
-class UsageError extends Error {}
+const CERTS_USAGE = `Usage: kmm-preflight certs [--dir <dir>] [--service-name <name>] [--namespace <ns>]
+
+Writes a development CA (ca.crt, ca.key) and a serving certificate (tls.crt, tls.key) for
+<name>, <name>.<ns>, <name>.<ns>.svc, <name>.<ns>.svc.cluster.local, localhost, 127.0.0.1 and ::1.
+With ca.crt and ca.key present and no serving pair, issues a new serving certificate from the same CA,
+so the webhooks' caBundle stays valid. A complete set is kept as it is.
+
+  --dir <dir>                   (default certs)
+  --service-name <name>         (default kmm-preflight)
+  --namespace <ns>              (default kmm-preflight)`;
+
+const INJECT_CA_USAGE = `Usage: kmm-preflight inject-ca --ca <ca.crt> [-f <file>|-]
+
+Sets caBundle on every webhook of the MutatingWebhookConfigurations and ValidatingWebhookConfigurations
+of a YAML stream and prints the stream; other documents pass through unchanged.
+  kubectl kustomize manifests/ | kmm-preflight inject-ca --ca certs/ca.crt | kubectl apply -f -
+
+  --ca <file>                   the CA certificate (PEM) the API server must trust
+  --filename, -f <file>|-       the YAML stream (default -, standard input)`;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,27 +58,23 @@ async function readStdin(): Promise<string> {
 
 const readInput = (path: string): Promise<string> => (path === "-" ? readStdin() : readFile(path, "utf8"));
 
-function args(argv: string[], options: NonNullable<ParseArgsConfig["options"]>) {
+function args(argv: string[], options: NonNullable<ParseArgsConfig["options"]>, usage: string) {
   const flags = parseFlags(argv, options);
-  if (!flags.ok) throw new UsageError(flags.error);
+  if (!flags.ok) throw new UsageError(flags.error, usage);
   return flags.values;
 }
 
-/** A command's options from its own parser, or undefined when --help asked for its usage (printed here). */
-function commandOptions<T>(argv: string[], command: string, usage: string, parse: (argv: string[]) => { ok: true; options: T } | { ok: false; errors: string[] }): T | undefined {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${usage}\n`);
-    return undefined;
-  }
+/** A command's options from its own parser; errors are usage errors of that command. */
+function commandOptions<T>(argv: string[], usage: string, parse: (argv: string[]) => { ok: true; options: T } | { ok: false; errors: string[] }): T {
   const parsed = parse(argv);
-  if (!parsed.ok) throw new UsageError(`${parsed.errors.join("\n")}\n(kmm-preflight ${command} --help lists the flags)`);
+  if (!parsed.ok) throw new UsageError(parsed.errors.join("\n"), usage);
   return parsed.options;
 }
 
 async function validate(argv: string[]): Promise<number> {
-  const v = args(argv, { filename: { type: "string", short: "f", multiple: true } });
+  const v = args(argv, { filename: { type: "string", short: "f", multiple: true } }, VALIDATE_USAGE);
   const files = (v.filename as string[] | undefined) ?? [];
-  if (files.length === 0) throw new UsageError("validate needs -f <file> (or -f - for standard input)");
+  if (files.length === 0) throw new UsageError("validate needs -f <file> (or -f - for standard input)", VALIDATE_USAGE);
   const results = [];
   for (const f of files) results.push(...validateDocuments(await readInput(f), f === "-" ? "<stdin>" : f));
   const r = renderResults(results);
@@ -70,15 +84,15 @@ async function validate(argv: string[]): Promise<number> {
 }
 
 async function certs(argv: string[]): Promise<number> {
-  const v = args(argv, { dir: { type: "string", default: "certs" }, "service-name": { type: "string", default: "kmm-preflight" }, namespace: { type: "string", default: "kmm-preflight" } });
+  const v = args(argv, { dir: { type: "string", default: "certs" }, "service-name": { type: "string", default: "kmm-preflight" }, namespace: { type: "string", default: "kmm-preflight" } }, CERTS_USAGE);
   const r = await ensureCertificates(String(v.dir), { serviceName: String(v["service-name"]), namespace: String(v.namespace) });
   process.stdout.write(`${r.generated ? "generated" : "kept"} certificates in ${String(v.dir)}${r.reason ? `: ${r.reason}` : ""}\n`);
   return 0;
 }
 
 async function injectCa(argv: string[]): Promise<number> {
-  const v = args(argv, { ca: { type: "string" }, filename: { type: "string", short: "f", default: "-" } });
-  if (!v.ca) throw new UsageError("inject-ca needs --ca <file holding the CA certificate>");
+  const v = args(argv, { ca: { type: "string" }, filename: { type: "string", short: "f", default: "-" } }, INJECT_CA_USAGE);
+  if (!v.ca) throw new UsageError("inject-ca needs --ca <file holding the CA certificate>", INJECT_CA_USAGE);
   const r = injectCaBundle(await readInput(String(v.filename)), await readFile(String(v.ca), "utf8"));
   if (r.injected === 0) process.stderr.write("warning: the input holds no webhook configuration; nothing was injected\n");
   process.stdout.write(r.yaml);
@@ -86,8 +100,7 @@ async function injectCa(argv: string[]): Promise<number> {
 }
 
 async function check(argv: string[]): Promise<number> {
-  const options = commandOptions(argv, "check", CHECK_USAGE, parseCheckArgs);
-  if (!options) return 0;
+  const options = commandOptions(argv, CHECK_USAGE, parseCheckArgs);
   const log = createLogger({ level: "warn", stream: process.stderr });
   const report = await runCheck(options, { readInput, log });
   await writeCheckOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
@@ -95,8 +108,7 @@ async function check(argv: string[]): Promise<number> {
 }
 
 async function status(argv: string[]): Promise<number> {
-  const options = commandOptions(argv, "status", STATUS_USAGE, parseStatusArgs);
-  if (!options) return 0;
+  const options = commandOptions(argv, STATUS_USAGE, parseStatusArgs);
   // Loaded here, as for serve: the offline commands must not pay for @kubernetes/client-node.
   const { openPreflightReader } = await import("../kube/preflight-read.js");
   const r = await runStatus(options, openPreflightReader({ kubeconfig: options.kubeconfig }), new Date());
@@ -106,12 +118,8 @@ async function status(argv: string[]): Promise<number> {
 }
 
 async function serve(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${serveUsage()}\n`);
-    return 0;
-  }
   const parsed = parseServeConfig(argv, process.env);
-  if (!parsed.ok) throw new UsageError(parsed.errors.join("\n"));
+  if (!parsed.ok) throw new UsageError(parsed.errors.join("\n"), serveUsage());
   const log = createLogger({ level: parsed.config.logLevel });
   // Handlers go in before anything starts: a SIGTERM during startup (a rollout) must drain, not kill.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
@@ -130,24 +138,57 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, check, status, certs, "inject-ca": injectCa };
+interface Command {
+  readonly usage: () => string;
+  readonly run: (argv: string[]) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  serve: { usage: serveUsage, run: serve },
+  validate: { usage: () => VALIDATE_USAGE, run: validate },
+  check: { usage: () => CHECK_USAGE, run: check },
+  status: { usage: () => STATUS_USAGE, run: status },
+  certs: { usage: () => CERTS_USAGE, run: certs },
+  "inject-ca": { usage: () => INJECT_CA_USAGE, run: injectCa },
+};
+
+async function version(): Promise<string> {
+  // package.json sits two levels above both src/cli/main.ts and dist/cli/main.js (and is in the image).
+  const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return `kmm-preflight ${pkg.version} (node ${process.version})\n`;
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === "help" || command === "--help" || command === "-h") {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
+  const [name, ...rest] = argv;
+  if (name === "--version") {
+    process.stdout.write(await version());
+    return 0;
   }
-  const run = COMMANDS[command];
-  if (!run) throw new UsageError(`unknown command "${command}"`);
-  return run(rest);
+  if (name === undefined) throw new UsageError("no command given", USAGE);
+  if (name === "help" || name === "--help" || name === "-h") {
+    if (rest.length === 0) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const command = COMMANDS[rest[0]!];
+    if (!command || rest.length > 1) throw new UsageError(rest.length > 1 ? "help takes one command" : `unknown command "${rest[0]}"`, USAGE);
+    process.stdout.write(`${command.usage()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command "${name}"`, USAGE);
+  if (wantsHelp(rest)) {
+    process.stdout.write(`${command.usage()}\n`);
+    return 0;
+  }
+  return command.run(rest);
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (err instanceof UsageError) process.stderr.write(`\n${USAGE}`);
+    if (err instanceof UsageError) process.stderr.write(`\n${err.usage.trimEnd()}\n`);
     process.exit(2);
   },
 );

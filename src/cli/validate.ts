@@ -8,6 +8,15 @@ import { describeObject, readYamlObjects } from "./yaml-documents.js";
 // `kmm-preflight validate`: the admission chain (defaulting, then validation) over YAML documents,
 // without a cluster. Pure: text in, results out; main.ts does the I/O.
 
+export const VALIDATE_USAGE = `Usage: kmm-preflight validate -f <file>|- [-f <file>|-]...
+
+Defaults and validates PreflightValidationOCP objects without a cluster, as the cluster would, and prints
+them, defaulted, as YAML that kubectl reads back unchanged; objects of other kinds pass through.
+
+  --filename, -f <file>|-       YAML or JSON to read (- is standard input); may repeat
+
+Exit code: 0 every object admitted, 1 an object denied or unreadable, 2 usage or I/O error.`;
+
 export type DocumentResult =
   | { readonly kind: "admitted"; readonly source: string; readonly object: unknown; readonly warnings: readonly string[] }
   | { readonly kind: "denied"; readonly source: string; readonly message: string; readonly errors: readonly string[]; readonly warnings: readonly string[] }
