@@ -149,9 +149,9 @@ describe("kubectl kustomize manifests/", () => {
           webhook = config.webhooks![0]!;
         });
 
-        it("fails closed, has no side effects on dry runs, answers fast, speaks admission/v1", () => {
+        it("fails closed, declares no side effects, answers fast, speaks admission/v1", () => {
           assert.equal(webhook.failurePolicy, "Fail");
-          assert.equal(webhook.sideEffects, "NoneOnDryRun");
+          assert.equal(webhook.sideEffects, "None", "the webhooks write nothing, dry run or not");
           assert.ok(webhook.timeoutSeconds !== undefined && webhook.timeoutSeconds <= 10, "timeoutSeconds ≤ 10");
           assert.deepEqual(webhook.admissionReviewVersions, ["v1"]);
           assert.equal(webhook.matchPolicy, "Equivalent");
@@ -347,42 +347,57 @@ describe("kubectl kustomize manifests/overlays/cert-manager", () => {
     objects = await kustomize("manifests/overlays/cert-manager");
   });
 
-  it("adds an Issuer and a Certificate to the default install", () => {
+  type Issuer = K8sObject & { spec: { selfSigned?: object; ca?: { secretName: string } } };
+  type Certificate = K8sObject & {
+    spec: { secretName: string; dnsNames?: string[]; isCA?: boolean; issuerRef: { kind: string; name: string }; privateKey?: { rotationPolicy?: string } };
+  };
+
+  it("adds a CA chain to the default install: a self-signed Issuer, a CA Certificate, a CA Issuer and the serving Certificate", () => {
     assert.deepEqual(
       ids(objects),
-      [...BASE_OBJECTS, `Certificate ${NAMESPACE}/kmm-preflight-serving-cert`, `Issuer ${NAMESPACE}/kmm-preflight-selfsigned`].sort(),
+      [
+        ...BASE_OBJECTS,
+        `Certificate ${NAMESPACE}/kmm-preflight-ca`,
+        `Certificate ${NAMESPACE}/kmm-preflight-serving-cert`,
+        `Issuer ${NAMESPACE}/kmm-preflight-ca`,
+        `Issuer ${NAMESPACE}/kmm-preflight-selfsigned`,
+      ].sort(),
     );
   });
 
+  it("chains self-signed root -> CA certificate -> serving certificate, so renewing the serving certificate keeps the CA", () => {
+    const serving = find<Certificate>(objects, "Certificate", "kmm-preflight-serving-cert");
+    const caIssuer = find<Issuer>(objects, serving.spec.issuerRef.kind, serving.spec.issuerRef.name);
+    assert.ok(caIssuer.spec.ca, "the serving certificate comes from a CA Issuer, not a self-signed one");
+    const ca = objects.filter((o): o is Certificate => o.kind === "Certificate" && (o as Certificate).spec.secretName === caIssuer.spec.ca!.secretName);
+    assert.equal(ca.length, 1, "one Certificate writes the CA Issuer's Secret");
+    assert.equal(ca[0]!.spec.isCA, true);
+    assert.ok(find<Issuer>(objects, ca[0]!.spec.issuerRef.kind, ca[0]!.spec.issuerRef.name).spec.selfSigned, "the CA is self-signed");
+    assert.equal(ca[0]!.spec.privateKey?.rotationPolicy, "Never", "a renewed CA keeps its key, so serving certificates it signed before still verify");
+    assert.equal(serving.spec.privateKey?.rotationPolicy, "Always");
+  });
+
   it("issues the Secret the Deployment mounts, for the Service's DNS names", () => {
-    const cert = find<K8sObject & { spec: { secretName: string; dnsNames: string[]; issuerRef: { kind: string; name: string } } }>(
-      objects,
-      "Certificate",
-      "kmm-preflight-serving-cert",
-    );
+    const cert = find<Certificate>(objects, "Certificate", "kmm-preflight-serving-cert");
     assert.equal(cert.spec.secretName, TLS_SECRET);
     const deployment = find<V1Deployment>(objects, "Deployment", "kmm-preflight");
     assert.ok(deployment.spec!.template.spec!.volumes!.some((v) => v.secret?.secretName === cert.spec.secretName));
-    assert.deepEqual([...cert.spec.dnsNames].sort(), [
+    assert.deepEqual([...cert.spec.dnsNames!].sort(), [
       "kmm-preflight",
       "kmm-preflight.kmm-preflight",
       "kmm-preflight.kmm-preflight.svc",
       "kmm-preflight.kmm-preflight.svc.cluster.local",
     ]);
-    find(objects, cert.spec.issuerRef.kind, cert.spec.issuerRef.name);
   });
 
-  it("has cert-manager inject the CA into both webhook configurations", () => {
+  it("has cert-manager inject the CA certificate (not the serving one) into both webhook configurations", () => {
     for (const [kind, name] of [
       ["MutatingWebhookConfiguration", "kmm-preflight-mutating"],
       ["ValidatingWebhookConfiguration", "kmm-preflight-validating"],
     ] as const) {
-      const config = find<K8sObject>(objects, kind, name);
-      assert.equal(
-        config.metadata.annotations?.["cert-manager.io/inject-ca-from"],
-        `${NAMESPACE}/kmm-preflight-serving-cert`,
-        `${kind} ${name}`,
-      );
+      const from = find<K8sObject>(objects, kind, name).metadata.annotations?.["cert-manager.io/inject-ca-from"];
+      assert.equal(from, `${NAMESPACE}/kmm-preflight-ca`, `${kind} ${name}`);
+      assert.equal(find<Certificate>(objects, "Certificate", from!.split("/")[1]!).spec.isCA, true);
     }
   });
 });
