@@ -22,6 +22,30 @@ function testConfig(certDir: string, over: Record<string, string> = {}): ServeCo
   return r.config;
 }
 
+describe("admission server with the default listen address", () => {
+  it("answers over IPv4 and IPv6 on the webhook and metrics ports (dual-stack ::)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-dual-stack-"));
+    const defaults = parseServeConfig([], {});
+    assert.ok(defaults.ok);
+    const config = { ...testConfig(path.join(dir, "certs")), host: defaults.config.host };
+    const { log, lines } = captureLog();
+    const server = await startServer(config, { log });
+    try {
+      assert.equal(config.host, "::");
+      assert.equal(lines.find((l) => l["msg"] === "serving admission webhooks over HTTPS")?.["host"], "::");
+      const ca = await readFile(path.join(dir, "certs", "ca.crt"), "utf8");
+      for (const host of ["127.0.0.1", "::1"]) {
+        assert.equal((await httpsRequest(server.port, { host, ca, path: "/healthz" })).status, 200, `webhook port over ${host}`);
+        const metrics = await new Promise<number>((resolve, reject) => http.get({ host, port: server.metricsPort, path: "/metrics" }, (res) => resolve(res.resume().statusCode ?? 0)).on("error", reject));
+        assert.equal(metrics, 200, `metrics port over ${host}`);
+      }
+    } finally {
+      await server.shutdown("test done");
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("admission server over real HTTPS", () => {
   let dir: string;
   let server: RunningServer;

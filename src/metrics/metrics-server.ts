@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { listenDualStack } from "../server/listen.js";
 
 /**
  * Plain HTTP on its own port: Prometheus scrapes it without the webhook's certificate, and a scrape
@@ -17,10 +18,7 @@ export async function startMetricsServer(registry: Registry, host: string, port:
       (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${String(err)}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
+  await listenDualStack(server, port, host);
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../admission/http.js";
 import { leaseTimingError } from "../kube/lease-step.js";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
+import { ANY_ADDRESS } from "./listen.js";
 
 export interface ServeConfig {
   readonly host: string;
@@ -53,7 +54,7 @@ interface Setting {
 /** Every setting, its flag, environment variable and default; the README table and `--help` come from here. */
 export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "port", flag: "port", env: "PORT", kind: "port", default: "8443", help: "HTTPS port for the webhooks, /healthz and /readyz" },
-  { key: "host", flag: "host", env: "HOST", kind: "string", default: "0.0.0.0", help: "address to listen on" },
+  { key: "host", flag: "host", env: "HOST", kind: "string", default: ANY_ADDRESS, help: "address to listen on (both ports); :: takes IPv4 and IPv6 (0.0.0.0 where the machine has no IPv6)" },
   { key: "metricsPort", flag: "metrics-port", env: "METRICS_PORT", kind: "port", default: "8080", help: "plain-HTTP port serving Prometheus metrics at /metrics" },
   { key: "certDir", flag: "cert-dir", env: "CERT_DIR", kind: "string", default: "certs", help: "directory holding tls.crt, tls.key (and ca.crt); a mounted kubernetes.io/tls Secret works as is" },
   { key: "generateCerts", flag: "generate-certs", env: "GENERATE_CERTS", kind: "boolean", default: "true", help: "generate a development CA and serving certificate into the cert dir when it holds none" },

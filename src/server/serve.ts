@@ -16,6 +16,7 @@ import { type ServerMetrics, createServerMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
 import { createApp } from "./app.js";
 import type { ServeConfig } from "./config.js";
+import { listenDualStack } from "./listen.js";
 
 // The server's lifecycle: certificates, optional cluster cache and leader election, HTTPS listener,
 // drain on shutdown.
@@ -135,15 +136,9 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   const listening = server;
-  await new Promise<void>((resolve, reject) => {
-    listening.once("error", reject);
-    listening.listen(config.port, config.host, () => {
-      listening.off("error", reject);
-      resolve();
-    });
-  });
+  const host = await listenDualStack(listening, config.port, config.host);
   const port = (listening.address() as AddressInfo).port;
-  log.info("serving admission webhooks over HTTPS", { host: config.host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
+  log.info("serving admission webhooks over HTTPS", { host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
 
   if (kc && config.leaderElect) election = electLeader(kc, config, deps, metrics);
   undo.push(() => election?.stop());

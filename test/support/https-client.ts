@@ -15,13 +15,13 @@ export interface HttpsResult {
  */
 export function httpsRequest(
   port: number,
-  opts: { ca?: string | undefined; path: string; method?: string; body?: unknown; servername?: string; maxVersion?: "TLSv1.1" | "TLSv1.2" | "TLSv1.3" },
+  opts: { host?: string; ca?: string | undefined; path: string; method?: string; body?: unknown; servername?: string; maxVersion?: "TLSv1.1" | "TLSv1.2" | "TLSv1.3" },
 ): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = https.request(
       {
-        host: "127.0.0.1",
+        host: opts.host ?? "127.0.0.1",
         port,
         path: opts.path,
         method: opts.method ?? (payload ? "POST" : "GET"),
