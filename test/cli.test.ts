@@ -2,7 +2,8 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -15,7 +16,7 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], stdin?: string): Promise<Run> {
+function cli(args: string[], stdin?: string | Buffer): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -39,12 +40,45 @@ describe("kmm-preflight validate", () => {
   it("reports every error of every document, the warnings, and exits 1", async () => {
     const r = await cli(["validate", "-f", "examples/invalid-preflight.yaml"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /\* metadata\.name: Invalid value: "Preflight_4\.16"/);
-    assert.match(r.stderr, /\* spec\.releaseImage: Required value/);
-    assert.match(r.stderr, /\* spec\.relaseImage: Forbidden: unknown field; did you mean "releaseImage"\?/);
-    assert.match(r.stderr, /\* spec\.pushBuiltImage: Invalid value: "yes"/);
-    assert.match(r.stderr, /^Warning: examples\/invalid-preflight\.yaml \(document 2\): spec\.releaseImage: tag "4\.16\.3-x86_64" can move/m);
+    assert.match(r.stderr, /^error: examples\/invalid-preflight\.yaml \(document 1\): PreflightValidationOCP\.kmm\.sigs\.x-k8s\.io "uppercase-repository" is invalid:$/m);
+    assert.match(r.stderr, /\* spec\.releaseImage: Invalid value: "quay\.io\/OpenShift\/ocp-release:4\.16\.3-x86_64": repository name "OpenShift\/ocp-release" must be lowercase/);
+    assert.match(r.stderr, /\* spec\.releaseImage: Invalid value: ".*@sha256:22e149142517dfcc": digest/);
+    assert.match(r.stderr, /^Warning: examples\/invalid-preflight\.yaml \(document 3\): spec\.releaseImage: tag "4\.16\.3-x86_64" can move/m);
     assert.equal((parseAllDocuments(r.stdout) as unknown[]).length, 1, "only the admitted document is printed");
+  });
+
+  it("refuses an empty input, a document without apiVersion or kind, and unknown fields, exit 1", async () => {
+    const empty = await cli(["validate", "-f", "-"], "# nothing here\n");
+    assert.equal(empty.code, 1);
+    assert.equal(empty.stderr, "error: <stdin>: no objects: the input is empty or holds only comments\n");
+    const kindless = await cli(["validate", "-f", "-"], "metadata: {name: x}\nspec: {}\n");
+    assert.equal(kindless.code, 1);
+    assert.match(kindless.stderr, /^error: <stdin> \(document 1\): not a Kubernetes object: apiVersion not set, kind not set/);
+    const unknown = await cli(["validate", "-f", "-"], "apiVersion: kmm.sigs.x-k8s.io/v1beta2\nkind: PreflightValidationOCP\nmetadata: {name: x, namee: y}\nspecc: {}\n");
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /strict decoding error:\n\* unknown field "metadata\.namee".*\n\* unknown field "specc"/);
+    assert.equal(unknown.stdout, "");
+  });
+
+  it("refuses an input over 64 MiB at once, in one line, without reading it all", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-big-"));
+    try {
+      const file = path.join(dir, "random.bin");
+      await writeFile(file, randomBytes(200 * 1024 * 1024));
+      const started = performance.now();
+      const r = await cli(["validate", "-f", file]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `error: ${file}: larger than 64 MiB: refused unread\n`);
+      assert.ok(performance.now() - started < 15_000, "answered without working through 200 MB");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers binary input under the limit in one line", async () => {
+    const r = await cli(["validate", "-f", "-"], randomBytes(4 * 1024 * 1024));
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.length < 200, r.stderr.slice(0, 300));
   });
 
   it("reads standard input with -f -", async () => {

@@ -24,6 +24,7 @@ const PLAIN_SCALARS = [
   "0.", "1e", "12abc", "0x", "nan", "Infinity", "yes please", "123456789",
 ];
 
+const RELEASE = "quay.io/openshift-release-dev/ocp-release@sha256:22e149142517dfccb47be828f012659b1ccf71d26620e6f62468c264a7ce7863";
 const pfvo = (name: string, rest: string) => `apiVersion: kmm.sigs.x-k8s.io/v1beta2\nkind: PreflightValidationOCP\nmetadata:\n  name: ${name}\n${rest}`;
 
 describe("YAML as kubectl reads it", () => {
@@ -107,5 +108,31 @@ describe("YAML as kubectl reads it", () => {
     ];
     const text = objects.map(encodeYaml).join("---\n");
     assert.deepEqual(await kubectlJson(text), objects);
+  });
+
+  it("kmm-preflight validate -f x.yaml | kubectl apply -f - sends the objects meant, defaulted", async () => {
+    const input = [
+      pfvo("labelled", `  labels: {team: "no", enabled: "yes", answer: "y", size: "1_000", flag: "on"}\nspec:\n  releaseImage: ${RELEASE}\n  pushBuiltImage: yes\n`),
+      `apiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify({ apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", metadata: { name: "listed", annotations: { note: "off" } }, spec: { releaseImage: RELEASE } })}\n`,
+    ].join("---\n");
+    const validated = await new Promise<string>((resolve, reject) => {
+      const child = execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "validate", "-f", "-"], { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)));
+      child.stdin!.end(input);
+    });
+    const meta = (name: string, extra: Record<string, unknown>) => ({ name, ...extra });
+    assert.deepEqual(await kubectlJson(validated), [
+      {
+        apiVersion: "kmm.sigs.x-k8s.io/v1beta2",
+        kind: "PreflightValidationOCP",
+        metadata: meta("labelled", { labels: { team: "no", enabled: "yes", answer: "y", size: "1_000", flag: "on" } }),
+        spec: { releaseImage: RELEASE, pushBuiltImage: true, useRTKernel: false },
+      },
+      {
+        apiVersion: "kmm.sigs.x-k8s.io/v1beta2",
+        kind: "PreflightValidationOCP",
+        metadata: meta("listed", { annotations: { note: "off" } }),
+        spec: { releaseImage: RELEASE, pushBuiltImage: false, useRTKernel: false },
+      },
+    ]);
   });
 });

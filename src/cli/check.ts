@@ -8,7 +8,7 @@ import { type ReleaseKernel, ReleaseKernelResolver } from "../release/release-ke
 import { kernelVariables } from "../kernel/kernel-version.js";
 import { mapLimit } from "../util/map-limit.js";
 import { parseFlags } from "./parse-flags.js";
-import { describeObject, readYamlObjects } from "./yaml-documents.js";
+import { decodeObjects, describeObject } from "../manifest-io/decode.js";
 
 /** Modules checked at once: each streams layers from a registry. */
 const MODULE_CONCURRENCY = 4;
@@ -134,7 +134,7 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
   const notes: string[] = [];
   const modules: Module[] = [];
   for (const f of o.modules) {
-    for (const doc of readYamlObjects(await io.readInput(f), f === "-" ? "<stdin>" : f)) {
+    for (const doc of decodeObjects(await io.readInput(f), f === "-" ? "<stdin>" : f)) {
       if (!doc.ok) errors.push(`${doc.source}: ${doc.message}`);
       else if (doc.value["kind"] === MODULE_KIND) modules.push(toModule(doc.value, o.namespace));
       else notes.push(`${doc.source}: ${describeObject(doc.value)} is not a Module; ignored`);

@@ -6,7 +6,9 @@ import { createLogger } from "../log/logger.js";
 import { parseServeConfig, serveUsage } from "../server/config.js";
 import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
+import { MAX_INPUT_BYTES } from "../manifest-io/decode.js";
 import { parseFlags } from "./parse-flags.js";
+import { readInput, readInputBounded } from "./read-input.js";
 import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
 import { runStatus } from "./status.js";
 import { UsageError, wantsHelp } from "./usage-error.js";
@@ -50,14 +52,6 @@ of a YAML stream and prints the stream; other documents pass through unchanged.
   --ca <file>                   the CA certificate (PEM) the API server must trust
   --filename, -f <file>|-       the YAML stream (default -, standard input)`;
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-const readInput = (path: string): Promise<string> => (path === "-" ? readStdin() : readFile(path, "utf8"));
-
 function args(argv: string[], options: NonNullable<ParseArgsConfig["options"]>, usage: string) {
   const flags = parseFlags(argv, options);
   if (!flags.ok) throw new UsageError(flags.error, usage);
@@ -76,7 +70,7 @@ async function validate(argv: string[]): Promise<number> {
   const files = (v.filename as string[] | undefined) ?? [];
   if (files.length === 0) throw new UsageError("validate needs -f <file> (or -f - for standard input)", VALIDATE_USAGE);
   const results = [];
-  for (const f of files) results.push(...validateDocuments(await readInput(f), f === "-" ? "<stdin>" : f));
+  for (const f of files) results.push(...validateDocuments(await readInputBounded(f, MAX_INPUT_BYTES), f === "-" ? "<stdin>" : f));
   const r = renderResults(results);
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);

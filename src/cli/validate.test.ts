@@ -36,28 +36,65 @@ describe("validateDocuments()", () => {
     it("reports that document as unparsable and still answers the others", () => {
       const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n");
       const results = sut.validateDocuments([bomb, pfvo("ok", `  releaseImage: ${DIGEST_IMAGE}`)].join("\n---\n"), "f.yaml");
-      assert.deepEqual(results.map((r) => r.kind), ["unparsable", "admitted"]);
+      assert.deepEqual(results.map((r) => r.kind), ["unreadable", "admitted"]);
+    });
+  });
+
+  describe("given fields a PreflightValidationOCP does not have, anywhere", () => {
+    it("denies it as the API server's strict field validation does, before any webhook check", () => {
+      const [r] = sut.validateDocuments(pfvo("x", "  relaseImage: x\n  releaseImage: ''").replace("metadata:\n", "specc: {}\nmetadata:\n  namee: y\n"), "f.yaml");
+      assert.equal(r?.kind, "denied");
+      const denied = r as Extract<sut.DocumentResult, { kind: "denied" }>;
+      assert.equal(denied.headline, 'PreflightValidationOCP in version "v1beta2" cannot be handled as a PreflightValidationOCP: strict decoding error:');
+      assert.deepEqual(denied.errors, ['unknown field "specc" (did you mean "spec"?)', 'unknown field "metadata.namee" (did you mean "name"?)', 'unknown field "spec.relaseImage" (did you mean "releaseImage"?)']);
+    });
+  });
+
+  describe("given booleans written as kubectl reads them", () => {
+    it("admits yes and off as true and false", () => {
+      const [r] = sut.validateDocuments(pfvo("b", `  releaseImage: ${DIGEST_IMAGE}\n  pushBuiltImage: yes\n  useRTKernel: off`), "f.yaml");
+      assert.equal(r?.kind, "admitted");
+      assert.deepEqual((r as { object: { spec: unknown } }).object.spec, { releaseImage: DIGEST_IMAGE, pushBuiltImage: true, useRTKernel: false });
+    });
+  });
+
+  describe("given a List of objects", () => {
+    it("validates every item", () => {
+      const list = { apiVersion: "v1", kind: "List", items: [parse(pfvo("a", `  releaseImage: ${DIGEST_IMAGE}`)), parse(pfvo("b", "  releaseImage: ''"))] };
+      const results = sut.validateDocuments(JSON.stringify(list), "l.json");
+      assert.deepEqual(results.map((r) => [r.kind, r.source]), [["admitted", "l.json (object 1) items[0]"], ["denied", "l.json (object 1) items[1]"]]);
     });
   });
 
   describe("given broken YAML", () => {
     it("reports the document as unparsable", () => {
       const [r] = sut.validateDocuments("kind: [unclosed", "f.yaml");
-      assert.equal(r?.kind, "unparsable");
+      assert.equal(r?.kind, "unreadable");
     });
   });
 });
 
 describe("renderResults()", () => {
   it("prints admitted objects as YAML on stdout, warnings and errors kubectl-style on stderr, and exits 1 on a denial", () => {
-    const results = sut.validateDocuments([pfvo("a", "  releaseImage: quay.io/ocp/release:4.16"), pfvo("b", "  releaseImage: ''\n  relaseImage: x")].join("---\n"), "f.yaml");
+    const results = sut.validateDocuments([pfvo("a", "  releaseImage: quay.io/ocp/release:4.16"), pfvo("b", "  releaseImage: ''"), pfvo("c", "  relaseImage: x")].join("---\n"), "f.yaml");
     const r = sut.renderResults(results);
     assert.equal(r.exitCode, 1);
     assert.equal(parse(r.stdout).metadata.name, "a");
     assert.match(r.stderr, /^Warning: f\.yaml \(document 1\): spec\.releaseImage: tag "4\.16" can move/m);
     assert.match(r.stderr, /^error: f\.yaml \(document 2\): PreflightValidationOCP\.kmm\.sigs\.x-k8s\.io "b" is invalid:$/m);
     assert.match(r.stderr, /^\* spec\.releaseImage: Required value/m);
-    assert.match(r.stderr, /^\* spec\.relaseImage: Forbidden: unknown field; did you mean "releaseImage"\?/m);
+    assert.match(r.stderr, /^error: f\.yaml \(document 3\): PreflightValidationOCP in version "v1beta2" cannot be handled as a PreflightValidationOCP: strict decoding error:$/m);
+    assert.match(r.stderr, /^\* unknown field "spec\.relaseImage" \(did you mean "releaseImage"\?\)$/m);
+  });
+
+  it("quotes strings kubectl would read as something else", () => {
+    const r = sut.renderResults(sut.validateDocuments(pfvo("a", `  releaseImage: ${DIGEST_IMAGE}`).replace("  name: a\n", '  name: a\n  labels: {team: "no"}\n'), "f"));
+    assert.match(r.stdout, /^    team: "no"$/m);
+  });
+
+  it("escapes control characters of unreadable input before they reach a terminal", () => {
+    const r = sut.renderResults([{ kind: "unreadable", source: "f", message: "bad \u001b[2J input" }]);
+    assert.doesNotMatch(r.stderr, /\u001b/);
   });
 
   it("exits 0 when everything is admitted", () => {

@@ -1,12 +1,17 @@
-import { stringify } from "yaml";
-import { formatFieldError, formatInvalid, type FieldError } from "../admission/field-error.js";
-import { PREFLIGHT_GVK } from "../admission/preflight-routes.js";
+import { formatFieldError, type FieldError } from "../admission/field-error.js";
 import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
-import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type PreflightValidationOCP } from "../api/index.js";
-import { describeObject, readYamlObjects } from "./yaml-documents.js";
+import { preflightCrd } from "../api/crd/preflight-crd.js";
+import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_VERSION, type PreflightValidationOCP } from "../api/index.js";
+import { formatUnknownField, unknownFields } from "../crd-schema/unknown-fields.js";
+import { MAX_INPUT_BYTES, MAX_OBJECT_BYTES, decodeObjects, describeObject } from "../manifest-io/decode.js";
+import { encodeYaml } from "../manifest-io/encode.js";
+import { escapeForTerminal } from "../util/terminal-text.js";
 
-// `kmm-preflight validate`: the admission chain (defaulting, then validation) over YAML documents,
-// without a cluster. Pure: text in, results out; main.ts does the I/O.
+// `kmm-preflight validate`: what the cluster does to a PreflightValidationOCP, without a cluster: the
+// API server's strict field validation, then the webhooks (defaulting, then validation), over objects
+// read as kubectl reads them. Pure: bytes in, results out; main.ts does the I/O.
+
+const MIB = 1024 * 1024;
 
 export const VALIDATE_USAGE = `Usage: kmm-preflight validate -f <file>|- [-f <file>|-]...
 
@@ -15,19 +20,36 @@ them, defaulted, as YAML that kubectl reads back unchanged; objects of other kin
 
   --filename, -f <file>|-       YAML or JSON to read (- is standard input); may repeat
 
+Input is read as kubectl reads it: JSON objects (one after another) or YAML documents separated by ---,
+with YAML 1.1 scalars (yes, off are booleans); a List stands for its items. Refused: an input over
+${MAX_INPUT_BYTES / MIB} MiB, an object over ${MAX_OBJECT_BYTES / MIB} MiB (the API server's limit), an object without apiVersion or kind,
+an input with no object, and fields a PreflightValidationOCP does not have (strict field validation).
+
 Exit code: 0 every object admitted, 1 an object denied or unreadable, 2 usage or I/O error.`;
 
 export type DocumentResult =
   | { readonly kind: "admitted"; readonly source: string; readonly object: unknown; readonly warnings: readonly string[] }
-  | { readonly kind: "denied"; readonly source: string; readonly message: string; readonly errors: readonly string[]; readonly warnings: readonly string[] }
-  | { readonly kind: "unparsable"; readonly source: string; readonly message: string }
+  /** `headline` heads the list of `errors`, in the words of whoever refuses the object in a cluster. */
+  | { readonly kind: "denied"; readonly source: string; readonly headline: string; readonly errors: readonly string[]; readonly warnings: readonly string[] }
+  | { readonly kind: "unreadable"; readonly source: string; readonly message: string }
   | { readonly kind: "passed-through"; readonly source: string; readonly object: unknown; readonly note: string };
+
+const SCHEMA = preflightCrd.spec.versions.find((v) => v.name === PREFLIGHT_VERSION)!.schema.openAPIV3Schema;
+
+/** The API server's heading for a list of field errors. */
+const invalid = (name: string) => `${PREFLIGHT_KIND}.${GROUP} ${JSON.stringify(name)} is invalid:`;
 
 function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
   if (raw["apiVersion"] !== PREFLIGHT_API_VERSION) {
     const errors: FieldError[] = [{ type: "NotSupported", field: "apiVersion", badValue: raw["apiVersion"], detail: `supported values: "${PREFLIGHT_API_VERSION}"` }];
-    return { kind: "denied", source, message: formatInvalid(`${PREFLIGHT_KIND}.${GROUP}`, name, errors), errors: errors.map(formatFieldError), warnings: [] };
+    return { kind: "denied", source, headline: invalid(name), errors: errors.map(formatFieldError), warnings: [] };
+  }
+  // The API server decodes before admission: with an unknown field, no webhook ever sees the object.
+  const unknown = unknownFields(raw, SCHEMA);
+  if (unknown.length) {
+    const headline = `${PREFLIGHT_KIND} in version "${PREFLIGHT_VERSION}" cannot be handled as a ${PREFLIGHT_KIND}: strict decoding error:`;
+    return { kind: "denied", source, headline, errors: unknown.map(formatUnknownField), warnings: [] };
   }
   const defaulted = preflightDefaulter(raw as unknown as PreflightValidationOCP);
   const verdict = preflightValidator().validateCreate(defaulted);
@@ -35,7 +57,7 @@ function admit(raw: Record<string, unknown>, source: string): DocumentResult {
     return {
       kind: "denied",
       source,
-      message: formatInvalid(`${PREFLIGHT_GVK.kind}.${PREFLIGHT_GVK.group}`, name, verdict.errors),
+      headline: invalid(name),
       errors: verdict.errors.map(formatFieldError),
       warnings: verdict.warnings,
     };
@@ -43,10 +65,10 @@ function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   return { kind: "admitted", source, object: defaulted, warnings: verdict.warnings };
 }
 
-/** Every document of a YAML stream, in order; `sourceName` names the file in messages. */
-export function validateDocuments(text: string, sourceName: string): DocumentResult[] {
-  return readYamlObjects(text, sourceName).map((doc): DocumentResult => {
-    if (!doc.ok) return { kind: "unparsable", source: doc.source, message: doc.message };
+/** Every object of one source, in order; `sourceName` names the file in messages. */
+export function validateDocuments(input: Uint8Array | string, sourceName: string): DocumentResult[] {
+  return decodeObjects(input, sourceName).map((doc): DocumentResult => {
+    if (!doc.ok) return { kind: "unreadable", source: doc.source, message: doc.message };
     if (doc.value["kind"] !== PREFLIGHT_KIND) {
       return { kind: "passed-through", source: doc.source, object: doc.value, note: `${describeObject(doc.value)} is not a ${PREFLIGHT_KIND}; passed through unchanged` };
     }
@@ -68,22 +90,23 @@ export function renderResults(results: readonly DocumentResult[]): Rendered {
   for (const r of results) {
     switch (r.kind) {
       case "admitted":
-        out.push(stringify(r.object));
+        out.push(encodeYaml(r.object));
         for (const w of r.warnings) err.push(`Warning: ${r.source}: ${w}`);
         break;
       case "passed-through":
-        out.push(stringify(r.object));
+        out.push(encodeYaml(r.object));
         err.push(`note: ${r.source}: ${r.note}`);
         break;
       case "denied":
         for (const w of r.warnings) err.push(`Warning: ${r.source}: ${w}`);
-        err.push(`error: ${r.source}: ${r.message.split(" is invalid: ")[0]} is invalid:`, ...r.errors.map((e) => `* ${e}`));
+        err.push(`error: ${r.source}: ${r.headline}`, ...r.errors.map((e) => `* ${e}`));
         break;
-      case "unparsable":
-        err.push(`error: ${r.source}: ${r.message}`);
+      case "unreadable":
+        // Unreadable input may hold anything; a terminal must not act on it.
+        err.push(`error: ${escapeForTerminal(r.source)}: ${escapeForTerminal(r.message)}`);
         break;
     }
   }
-  const failed = results.some((r) => r.kind === "denied" || r.kind === "unparsable");
+  const failed = results.some((r) => r.kind === "denied" || r.kind === "unreadable");
   return { stdout: out.join("---\n"), stderr: err.length ? `${err.join("\n")}\n` : "", exitCode: failed ? 1 : 0 };
 }

@@ -196,7 +196,8 @@ function* flatten(value: unknown, source: string, depth = 0): Generator<DecodedO
 }
 
 /** The objects of one source (a file or standard input), each named `<sourceName> (document N)` or `(object N)`. */
-export function decodeObjects(bytes: Uint8Array, sourceName: string): DecodedObject[] {
+export function decodeObjects(input: Uint8Array | string, sourceName: string): DecodedObject[] {
+  const bytes = typeof input === "string" ? Buffer.from(input) : input;
   if (bytes.length > MAX_INPUT_BYTES) return [{ ok: false, source: sourceName, message: `larger than ${MAX_INPUT_BYTES / MIB} MiB: refused unread` }];
   const binary = notText(bytes);
   if (binary) return [{ ok: false, source: sourceName, message: binary }];
@@ -219,3 +220,7 @@ export function decodeObjects(bytes: Uint8Array, sourceName: string): DecodedObj
   if (out.length === 0) out.push({ ok: false, source: sourceName, message: "no objects: the input is empty or holds only comments" });
   return out;
 }
+
+/** `Kind "name"`, for messages about an object. */
+export const describeObject = (o: Record<string, unknown>) =>
+  `${String(o["kind"] ?? "(no kind)")} ${JSON.stringify(String((o["metadata"] as { name?: unknown } | undefined)?.name ?? ""))}`;
