@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import { listenDualStack } from "../server/listen.js";
+import { listenDualStack } from "../util/listen.js";
 
 /**
  * Plain HTTP on its own port: Prometheus scrapes it without the webhook's certificate, and a scrape

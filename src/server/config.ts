@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../admission/http.js";
 import { leaseTimingError } from "../kube/lease-step.js";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
-import { ANY_ADDRESS } from "./listen.js";
+import { ANY_ADDRESS } from "../util/listen.js";
 
 export interface ServeConfig {
   readonly host: string;

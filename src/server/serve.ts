@@ -16,7 +16,7 @@ import { type ServerMetrics, createServerMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
 import { createApp } from "./app.js";
 import type { ServeConfig } from "./config.js";
-import { listenDualStack } from "./listen.js";
+import { listenDualStack } from "../util/listen.js";
 
 // The server's lifecycle: certificates, optional cluster cache and leader election, HTTPS listener,
 // drain on shutdown.
