@@ -2,6 +2,8 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -147,6 +149,75 @@ describe("kmm-preflight usage", () => {
     const r = await cli(["help", "frobnicate"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
+  });
+});
+
+/** A Module whose image for any kernel is on `registry`. */
+const moduleOn = (registry: string) => `apiVersion: kmm.sigs.x-k8s.io/v1beta1
+kind: Module
+metadata: {name: m, namespace: drivers}
+spec:
+  moduleLoader:
+    container:
+      modprobe: {moduleName: m}
+      kernelMappings: [{regexp: ".*", containerImage: "${registry}/kmm/m:latest"}]
+`;
+
+/** A registry on loopback that never answers (`hang`) or answers every request 503 (`unavailable`). */
+async function brokenRegistry(mode: "hang" | "unavailable"): Promise<{ host: string; close(): Promise<void> }> {
+  const sockets = new Set<import("node:net").Socket>();
+  const server = http.createServer((_req, res) => {
+    if (mode === "unavailable") res.writeHead(503, { "content-type": "application/json" }).end('{"errors":[{"code":"UNAVAILABLE","message":"down"}]}');
+  });
+  server.on("connection", (s) => sockets.add(s));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe("kmm-preflight check --timeout and logging", () => {
+  it("gives up on a registry that never answers after --timeout, with the Module as an error, exit 2", async () => {
+    const registry = await brokenRegistry("hang");
+    try {
+      const started = performance.now();
+      const r = await cli(["check", "--module", "-", "--kernel", "5.14.0-427.el9.x86_64", "--insecure-registry", registry.host, "--timeout", "2s", "-o", "json"], moduleOn(registry.host));
+      const seconds = (performance.now() - started) / 1000;
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(seconds < 10, `answered after ${seconds.toFixed(1)} s`);
+      const report = JSON.parse(r.stdout) as { results: { name: string; verificationStatus: string; reason: string }[] };
+      assert.deepEqual(report.results.map((x) => [x.name, x.verificationStatus, x.reason]), [["m", "error", "not finished within --timeout 2s"]]);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("keeps registry retry log lines off stdout and stderr unless --verbose, which puts them on stderr", async () => {
+    const registry = await brokenRegistry("unavailable");
+    try {
+      const argv = ["check", "--module", "-", "--kernel", "5.14.0-427.el9.x86_64", "--insecure-registry", registry.host, "--timeout", "3s"];
+      const quiet = await cli(argv, moduleOn(registry.host));
+      assert.equal(quiet.code, 2);
+      assert.match(quiet.stdout, /^  verdict:  error \(image stage\)$/m);
+      assert.equal(quiet.stderr, "", "no log lines among the results");
+      assert.doesNotMatch(quiet.stdout, /"level"/);
+      const verbose = await cli([...argv, "--verbose"], moduleOn(registry.host));
+      const logLines = verbose.stderr.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string });
+      assert.ok(logLines.some((l) => l.level === "warn" && l.msg === "registry request failed, retrying"), verbose.stderr);
+      assert.doesNotMatch(verbose.stdout, /"level"/, "logs never reach stdout");
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("refuses a --timeout that is not a duration as a usage error", async () => {
+    const r = await cli(["check", "--module", "-", "--kernel", "k", "--timeout", "soon"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: --timeout: "soon" is not a duration/);
   });
 });
 

@@ -28,6 +28,10 @@ export interface CheckOptions {
   readonly namespace: string;
   readonly output: "text" | "json";
   readonly terminationMessagePath?: string;
+  /** The whole check, kernel lookup included; undefined: no limit beyond each registry request's own. */
+  readonly timeoutMs?: number;
+  /** Log lines (registry retries, requests) as JSON on stderr; without it stdout and stderr carry only the results. */
+  readonly verbose: boolean;
 }
 
 export const CHECK_USAGE = `Usage: kmm-preflight check --module <module.yaml>|- (--release-image <ref> [--rt] | --kernel <version>) [flags]
@@ -43,6 +47,9 @@ export const CHECK_USAGE = `Usage: kmm-preflight check --module <module.yaml>|- 
   --namespace <ns>              namespace of Modules that name none (default "default")
   --output text|json            (default text)
   --termination-message-path <file>  also write the results as JSON that fits a termination message
+  --timeout <duration>          give up after this long (e.g. 90s, 5m, 1m30s); Modules not checked by then
+                                are errors (default: no limit beyond each registry request's 30 s)
+  --verbose, -v                 log what happens (registry requests and retries) as JSON lines on stderr
 
 Exit code: 0 every Module verified, 1 some failed, 2 an error kept a check from finishing.`;
 
@@ -61,6 +68,8 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
     namespace: { type: "string", default: "default" },
     output: { type: "string", short: "o", default: "text" },
     "termination-message-path": { type: "string" },
+    timeout: { type: "string" },
+    verbose: { type: "boolean", short: "v", default: false },
   });
   if (!flags.ok) return { ok: false, errors: [flags.error] };
   const v = flags.values;
@@ -75,6 +84,8 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
   if (output !== "text" && output !== "json") errors.push(`--output must be text or json, not "${output}"`);
   const platform = v["platform"] === undefined ? undefined : parsePlatform(v["platform"] as string);
   if (v["platform"] !== undefined && !platform) errors.push(`--platform: "${v["platform"] as string}" is not a platform; write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8`);
+  const timeoutMs = v["timeout"] === undefined ? undefined : parseDuration(v["timeout"] as string);
+  if (timeoutMs === null) errors.push(`--timeout: "${v["timeout"] as string}" is not a duration; write e.g. 90s, 5m or 1m30s`);
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -90,9 +101,26 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
       namespace: v["namespace"] as string,
       output: output as "text" | "json",
       ...(v["termination-message-path"] !== undefined && { terminationMessagePath: v["termination-message-path"] as string }),
+      ...(timeoutMs != null && { timeoutMs }),
+      verbose: v["verbose"] === true,
     },
   };
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A positive duration as kubectl writes them (`90s`, `1m30s`, `500ms`; a bare number is seconds) in ms, or null. */
+export function parseDuration(s: string): number | null {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) > 0 ? Number(s) * 1000 : null;
+  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== s) return null;
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS_MS[p[2]!]!, 0);
+  return ms > 0 && ms <= 24 * 3_600_000 ? ms : null;
+}
+
+/** Resolves with `late()` once the deadline has passed, or with `work` if that comes first. */
+const beforeDeadline = <T>(work: Promise<T>, deadline: Promise<void> | undefined, late: () => T): Promise<T> =>
+  deadline ? Promise.race([work, deadline.then(late)]) : work;
 
 export interface CheckReport {
   readonly kernel?: ReleaseKernel | { readonly kernel: string };
@@ -147,15 +175,22 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
   const insecure = new Set(o.insecureRegistries);
   const shared = { credentials, ca, platform: o.platform, log: io.log };
 
+  // Work still running at the deadline is abandoned (the CLI exits right after), its result replaced by an error.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = o.timeoutMs === undefined ? undefined : new Promise<void>((resolve) => (timer = setTimeout(resolve, o.timeoutMs)));
+  const late = `not finished within --timeout ${o.timeoutMs === undefined ? "" : `${o.timeoutMs / 1000}s`}`;
+  let expired = false;
+  void deadline?.then(() => (expired = true));
   let kernel: CheckReport["kernel"] = o.kernel !== undefined ? { kernel: o.kernel } : undefined;
   if (o.releaseImage !== undefined) {
     const client = new RegistryClient({ ...shared, tls: (registry) => (insecure.has(registry) ? { insecure: true } : undefined) });
     try {
-      kernel = await new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt);
+      kernel = await beforeDeadline(new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt), deadline, () => undefined);
+      if (expired) errors.push(`cannot tell the kernel of ${o.releaseImage}: ${late}`);
     } catch (err) {
       errors.push(`cannot tell the kernel of ${o.releaseImage}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
-      await client.close();
+      if (!expired) await client.close();
     }
   }
   // A kernel string that cannot be one (too few fields) is the caller's mistake, not every Module's.
@@ -165,7 +200,14 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
     kernel = undefined;
   }
   const k = kernel?.kernel;
-  const results = k === undefined ? [] : await mapLimit(modules, MODULE_CONCURRENCY, (m) => checkModuleImage(m, k, { ...shared, insecureRegistries: o.insecureRegistries }));
+  const unfinished = (m: Module): ImageStageResult => ({ namespace: String(m.metadata?.namespace ?? ""), name: String(m.metadata?.name ?? ""), kernel: k!, verificationStatus: "error", reason: late });
+  const results =
+    k === undefined
+      ? []
+      : await mapLimit(modules, MODULE_CONCURRENCY, async (m) =>
+          expired ? unfinished(m) : beforeDeadline(checkModuleImage(m, k, { ...shared, insecureRegistries: o.insecureRegistries }), deadline, () => unfinished(m)),
+        );
+  clearTimeout(timer);
   return { ...(kernel && { kernel }), results, errors, notes };
 }
 

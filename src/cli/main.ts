@@ -95,8 +95,9 @@ async function injectCa(argv: string[]): Promise<number> {
 
 async function check(argv: string[]): Promise<number> {
   const options = commandOptions(argv, CHECK_USAGE, parseCheckArgs);
-  const log = createLogger({ level: "warn", stream: process.stderr });
-  const report = await runCheck(options, { readInput, log });
+  // Without --verbose nothing but the results reaches stdout and stderr (retries are in the reasons).
+  const log = options.verbose ? createLogger({ level: "info", stream: process.stderr }) : undefined;
+  const report = await runCheck(options, { readInput, ...(log && { log }) });
   await writeCheckOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   return checkExitCode(report);
 }
