@@ -4,6 +4,8 @@
 #   docker build -t kmm-preflight:latest .
 # Nothing secret is baked in: the serving certificate is mounted at /certs at run time
 # (manifests/server/deployment.yaml), and .dockerignore keeps certs/ out of the build context.
+# `docker run -p 8443:8443 kmm-preflight:latest` with no mounts starts with a generated development
+# certificate in /app/certs.
 
 # Node.js major version, the current LTS. Every stage is Debian 12 (bookworm), so whatever npm installs
 # in the build stages runs against the same libc in the runtime stage.
@@ -17,6 +19,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
+# The runtime stage has no shell to make directories with: the default cert dir (/app/certs) is made here.
+RUN mkdir -p /out/certs
 
 # --- prod-deps: production dependencies only, installed afresh rather than pruned ---------------------
 FROM node:${NODE_MAJOR}-bookworm-slim AS prod-deps
@@ -40,6 +44,10 @@ ENV NODE_ENV=production \
 # Owned by root and read-only to the server, which can't modify its own code.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The one directory the server may write: `docker run <image>` with no mounts generates a development
+# certificate here (CERT_DIR defaults to certs). In a cluster a Secret is mounted instead (at /certs,
+# CERT_DIR=/certs, GENERATE_CERTS=false) and the root filesystem is read-only.
+COPY --from=build --chown=65532:65532 /out/certs ./certs
 # "type": "module" makes dist/**/*.js ES modules.
 COPY package.json ./
 # Numeric, so the kubelet can verify runAsNonRoot; the same uid as runAsUser in
