@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_BODY_LIMIT_BYTES } from "../admission/http.js";
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_BUFFERED_BODY_BYTES } from "../admission/http.js";
 import { leaseTimingError } from "../kube/lease-step.js";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
 import { ANY_ADDRESS } from "../util/listen.js";
@@ -21,6 +21,8 @@ export interface ServeConfig {
   /** Run admission only even where a cluster is configured. */
   readonly noCluster: boolean;
   readonly bodyLimitBytes: number;
+  /** Request bodies read and held at once; further requests wait unread. */
+  readonly bufferedBodyBytes: number;
   /** Keep serving this long after SIGTERM so endpoints stop routing here before the listener closes. */
   readonly shutdownDelaySeconds: number;
   /** In-flight requests get this long to finish; must stay below the pod's terminationGracePeriodSeconds. */
@@ -65,6 +67,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "kubeconfig", flag: "kubeconfig", kind: "string", default: undefined, help: "kubeconfig file; without it: $KUBECONFIG (a list, merged as kubectl does), in-cluster config, then ~/.kube/config" },
   { key: "noCluster", flag: "no-cluster", env: "NO_CLUSTER", kind: "boolean", default: "false", help: "admission only, even where a cluster is configured" },
   { key: "bodyLimitBytes", flag: "body-limit-bytes", env: "BODY_LIMIT_BYTES", kind: "bytes", default: String(DEFAULT_BODY_LIMIT_BYTES), help: "largest AdmissionReview body accepted" },
+  { key: "bufferedBodyBytes", flag: "buffered-body-bytes", env: "BUFFERED_BODY_BYTES", kind: "bytes", default: String(DEFAULT_BUFFERED_BODY_BYTES), help: "request bodies read and held at once; more requests wait with their bodies unread (bounds memory under many large reviews)" },
   { key: "shutdownDelaySeconds", flag: "shutdown-delay-seconds", env: "SHUTDOWN_DELAY_SECONDS", kind: "seconds", default: "0", help: "keep serving this long after SIGTERM (set 5 in a cluster)" },
   { key: "shutdownTimeoutSeconds", flag: "shutdown-timeout-seconds", env: "SHUTDOWN_TIMEOUT_SECONDS", kind: "seconds", default: "20", help: "time in-flight requests get to finish after the listener closes" },
   { key: "leaderElect", flag: "leader-elect", env: "LEADER_ELECT", kind: "boolean", default: "false", help: "campaign for the leader Lease in the namespace (one replica leads; all serve admission); needs a cluster; true in the Deployment" },

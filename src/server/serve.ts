@@ -122,6 +122,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
     routes: preflightRoutes(lister),
     log: deps.log,
     bodyLimitBytes: config.bodyLimitBytes,
+    bufferedBodyBytes: config.bufferedBodyBytes,
     onAdmission: (r) => metrics.observeAdmission(r),
     draining: () => draining,
     readiness: [

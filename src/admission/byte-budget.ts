@@ -1,0 +1,47 @@
+/**
+ * A budget of bytes shared by requests, first come first served. A request that does not fit waits
+ * (its body stays unread, so TCP holds the sender back); one larger than the whole budget runs when it
+ * is alone. Memory then grows with the budget, not with the number of connections.
+ */
+export interface ByteBudget {
+  /** Calls `start` once `bytes` fit. Answers a function that gives them back, or withdraws the wait (idempotent). */
+  take(bytes: number, start: () => void): () => void;
+  /** Bytes taken and not given back. */
+  readonly used: number;
+  /** Requests waiting for room. */
+  readonly waiting: number;
+}
+
+export function createByteBudget(capacity: number): ByteBudget {
+  let used = 0;
+  const queue: { bytes: number; start: () => void }[] = [];
+  const pump = () => {
+    while (queue.length && (used === 0 || used + queue[0]!.bytes <= capacity)) {
+      const next = queue.shift()!;
+      used += next.bytes;
+      next.start();
+    }
+  };
+  return {
+    take(bytes, start) {
+      const entry = { bytes, start };
+      queue.push(entry);
+      pump();
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        const i = queue.indexOf(entry);
+        if (i !== -1) queue.splice(i, 1);
+        else used -= bytes;
+        pump();
+      };
+    },
+    get used() {
+      return used;
+    },
+    get waiting() {
+      return queue.length;
+    },
+  };
+}
