@@ -272,9 +272,9 @@ describe("kubectl kustomize manifests/", () => {
       assert.match(dockerfile, /^EXPOSE\s+8443\b/m);
     });
 
-    it("requests resources and limits memory", () => {
-      assert.deepEqual(container.resources?.requests, { cpu: "50m", memory: "64Mi" });
-      assert.equal(container.resources?.limits?.["memory"], "256Mi");
+    it("requests and limits memory as measured by bench/memory (README, Resources), with no CPU limit", () => {
+      assert.deepEqual(container.resources?.requests, { cpu: "50m", memory: "288Mi" });
+      assert.deepEqual(container.resources?.limits, { memory: "512Mi" });
     });
 
     it("spreads replicas across nodes", () => {

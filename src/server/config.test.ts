@@ -87,12 +87,14 @@ describe("serveUsage()", () => {
 });
 
 describe("README", () => {
-  it("documents every serve setting with its flag and environment variable", async () => {
+  it("documents every serve setting with its flag, environment variable and default", async () => {
     const { readFile } = await import("node:fs/promises");
     const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const quote = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     for (const s of sut.SERVE_SETTINGS) {
-      const row = new RegExp(`\\| \`--${s.flag}\` \\| ${s.env ? `\`${s.env}\`` : ""} ?\\|`);
-      assert.match(readme, row, `README lacks --${s.flag}`);
+      const shown = s.default === undefined ? "[^|]*" : quote(`\`${s.default}\``);
+      const row = new RegExp(`\\| \`--${s.flag}\` \\| ${s.env ? `\`${s.env}\`` : ""} ?\\| ${shown} ?\\|`);
+      assert.match(readme, row, `README lacks --${s.flag} with its default`);
     }
   });
 });
