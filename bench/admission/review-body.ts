@@ -25,7 +25,20 @@ export function admissionReviewBody(): string {
     },
     spec: { releaseImage: "quay.io/openshift-release-dev/ocp-release@sha256:22e149142517dfccb47be828f012659b1ccf71d26620e6f62468c264a7ce7863", pushBuiltImage: false },
   };
-  return JSON.stringify({
+  return JSON.stringify(
+    preflightReview({
+      name: "preflight-4-16-3",
+      operation: "CREATE",
+      object,
+      oldObject: null,
+      options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions", fieldManager: "kubectl-client-side-apply", fieldValidation: "Strict" },
+    }),
+  );
+}
+
+/** The AdmissionReview the API server sends for a PreflightValidationOCP request. */
+export function preflightReview(r: { name: string; operation: "CREATE" | "UPDATE"; object: unknown; oldObject: unknown; options?: unknown }): Record<string, unknown> {
+  return {
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
     request: {
@@ -34,13 +47,13 @@ export function admissionReviewBody(): string {
       resource: { group: "kmm.sigs.x-k8s.io", version: "v1beta2", resource: "preflightvalidationsocp" },
       requestKind: { group: "kmm.sigs.x-k8s.io", version: "v1beta2", kind: "PreflightValidationOCP" },
       requestResource: { group: "kmm.sigs.x-k8s.io", version: "v1beta2", resource: "preflightvalidationsocp" },
-      name: "preflight-4-16-3",
-      operation: "CREATE",
+      name: r.name,
+      operation: r.operation,
       userInfo: { username: "kube:admin", uid: "c2b2c1e4-0000-4000-8000-000000000000", groups: ["system:cluster-admins", "system:authenticated"], extra: { "scopes.authorization.openshift.io": ["user:full"] } },
-      object,
-      oldObject: null,
+      object: r.object,
+      oldObject: r.oldObject,
       dryRun: false,
-      options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions", fieldManager: "kubectl-client-side-apply", fieldValidation: "Strict" },
+      ...(r.options !== undefined && { options: r.options }),
     },
-  });
+  };
 }

@@ -1,4 +1,5 @@
 import { MAX_STATUS_MODULES, MAX_STATUS_REASON_LENGTH } from "../../src/api/index.js";
+import { preflightReview } from "../admission/review-body.js";
 
 // The largest AdmissionReview the webhook accepts: an UPDATE of a PreflightValidationOCP whose status
 // lists the most Modules the CRD allows with the longest reasons, object and oldObject both, filled up
@@ -31,22 +32,7 @@ export function preflight(name: string, modules: Record<string, string>[]): Reco
 /** A JSON AdmissionReview body of `bytes` bytes at most (and within 8 KiB of it). */
 export function maximumReviewBody(bytes: number): string {
   const object = preflight("preflight-max", statusModules(MAX_STATUS_MODULES, MAX_STATUS_REASON_LENGTH));
-  const review = (o: Record<string, unknown>) =>
-    JSON.stringify({
-      apiVersion: "admission.k8s.io/v1",
-      kind: "AdmissionReview",
-      request: {
-        uid: "705ab4f5-6393-11e8-b7cc-42010a800002",
-        kind: { group: "kmm.sigs.x-k8s.io", version: "v1beta2", kind: "PreflightValidationOCP" },
-        resource: { group: "kmm.sigs.x-k8s.io", version: "v1beta2", resource: "preflightvalidationsocp" },
-        name: "preflight-max",
-        operation: "UPDATE",
-        userInfo: { username: "kube:admin", groups: ["system:authenticated"] },
-        object: o,
-        oldObject: o,
-        dryRun: false,
-      },
-    });
+  const review = (o: Record<string, unknown>) => JSON.stringify(preflightReview({ name: "preflight-max", operation: "UPDATE", object: o, oldObject: o }));
   const bare = review(object).length;
   const entry = (i: number, fill: number) => ({ manager: `manager-${i}`, operation: "Update", apiVersion: "kmm.sigs.x-k8s.io/v1beta2", fieldsType: "FieldsV1", fieldsV1: { [`f:x-${i}`]: "x".repeat(fill) } });
   // object and oldObject each carry the filler: half the room each, in 64 KiB entries.
