@@ -82,8 +82,8 @@ describe("architecture", () => {
     assertNone(pure, (imp) => IO_MODULES.test(imp) || imp === "express" || imp.startsWith("@kubernetes/") || imp.startsWith("src/kube/") || imp.startsWith("src/server/"), "defaulting and validation are tested without HTTP");
   });
 
-  it("only src/kube and src/server know the Kubernetes client", () => {
-    assertNone(all.filter((f) => !/^src\/(kube|server)\//.test(f.file)), (imp) => imp.startsWith("@kubernetes/"), "cluster access stays at the edge");
+  it("only src/kube, src/manager and src/server know the Kubernetes client", () => {
+    assertNone(all.filter((f) => !/^src\/(kube|manager|server)\//.test(f.file)), (imp) => imp.startsWith("@kubernetes/"), "cluster access stays at the edge");
   });
 
   it("only src/server knows express", () => {

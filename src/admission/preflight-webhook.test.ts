@@ -104,6 +104,18 @@ describe("preflightValidator()", () => {
       });
     });
 
+    describe("given a lister that throws", () => {
+      it("allows without the duplicate warning, keeps the other warnings, and reports the failure", () => {
+        const failures: unknown[] = [];
+        const throwing = { list: () => { throw new Error("cache broken"); } };
+        const v = sut.preflightValidator(throwing, { onLookupError: (e) => failures.push(e) }).validateCreate(pfvo("p", { releaseImage: BY_TAG }));
+        assert.deepEqual(v.errors, []);
+        assert.equal(v.warnings.length, 1);
+        assert.match(v.warnings[0]!, /pin the release by digest/);
+        assert.deepEqual(failures.map((e) => (e as Error).message), ["cache broken"]);
+      });
+    });
+
     describe("given no lister", () => {
       it("uses NO_CLUSTER", () => {
         assert.deepEqual(sut.preflightValidator().validateCreate(pfvo("p", { releaseImage: BY_DIGEST })), { errors: [], warnings: [] });
