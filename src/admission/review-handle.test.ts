@@ -430,14 +430,15 @@ describe("handleValidation()", () => {
       });
     }
 
-    it("answers 500 when the cluster lister throws", () => {
+    it("allows (no 500) when only the cluster lookup behind a warning throws: a warning source never denies (ADR 3)", () => {
       const v = preflightValidator({
         list: () => {
           throw new Error("cache exploded");
         },
       });
       const out = sut.handleValidation(request("CREATE", { object: pfvo({ releaseImage: BY_DIGEST }) }), TARGET, v);
-      assert.equal(out.response.status?.code, 500);
+      assert.equal(out.decision, "allowed");
+      assert.equal(out.response.allowed, true);
       assert.equal(out.response.uid, UID);
     });
 
