@@ -73,7 +73,7 @@ describe("architecture", () => {
   it("src/kernel is pure: no I/O, no clients, no frameworks", () => {
     const allowed = (imp: string) =>
       imp.startsWith("src/kernel/") || imp.startsWith("src/api/") || imp.startsWith("src/util/") || imp === "re2js" ||
-      ["src/admission/field-path.ts", "src/admission/field-error.ts", "src/admission/suggest.ts", "src/registry/image-reference.ts"].includes(imp);
+      ["src/validation/field-path.ts", "src/validation/field-error.ts", "src/validation/suggest.ts", "src/registry/image-reference.ts"].includes(imp);
     assertNone(within("kernel"), (imp) => !allowed(imp), "kernel semantics are pure functions");
   });
 

@@ -1,8 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PreflightValidationOCP } from "../api/index.js";
-import { FieldPath } from "./field-path.js";
-import type { FieldError } from "./field-error.js";
+import { FieldPath } from "../validation/field-path.js";
+import type { FieldError } from "../validation/field-error.js";
 import * as sut from "./preflight-validation.js";
 
 const DIGEST = "sha256:22e149142517dfccb47be828f012659b1ccf71d26620e6f62468c264a7ce7863";

@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from "node:util";
 import { MAX_RELEASE_IMAGE_LENGTH, PREFLIGHT_SPEC_FIELDS, type ObjectMeta, type PreflightValidationOCP } from "../api/index.js";
 import { parseImageReference } from "../registry/image-reference.js";
-import { isDns1123Subdomain, isDns1123SubdomainPrefix } from "./dns-name.js";
-import { FieldPath } from "./field-path.js";
-import { type FieldError, forbidden, invalid, required, tooLong } from "./field-error.js";
-import { closestName } from "./suggest.js";
+import { isDns1123Subdomain, isDns1123SubdomainPrefix } from "../validation/dns-name.js";
+import { FieldPath } from "../validation/field-path.js";
+import { type FieldError, forbidden, invalid, required, tooLong } from "../validation/field-error.js";
+import { closestName } from "../validation/suggest.js";
 import { isObject } from "../util/is-object.js";
 
 // Validation of PreflightValidationOCP in the style of Kubernetes' validation packages: one function

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { formatFieldError, formatInvalid, type FieldError } from "../admission/field-error.js";
+import { formatFieldError, formatInvalid, type FieldError } from "../validation/field-error.js";
 import { PREFLIGHT_GVK } from "../admission/preflight-routes.js";
 import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
 import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type PreflightValidationOCP } from "../api/index.js";

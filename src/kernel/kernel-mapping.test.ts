@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { KernelMapping } from "../api/module.js";
-import { FieldPath } from "../admission/field-path.js";
+import { FieldPath } from "../validation/field-path.js";
 import * as sut from "./kernel-mapping.js";
 
 const RHEL = "5.14.0-284.25.1.el9_2.x86_64";

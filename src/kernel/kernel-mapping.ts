@@ -1,7 +1,7 @@
 import { RE2JS } from "re2js";
 import type { KernelMapping } from "../api/module.js";
-import { invalid, type FieldError } from "../admission/field-error.js";
-import { FieldPath } from "../admission/field-path.js";
+import { invalid, type FieldError } from "../validation/field-error.js";
+import { FieldPath } from "../validation/field-path.js";
 
 // Which kernelMappings entry applies to a kernel, the way KMM picks it.
 
