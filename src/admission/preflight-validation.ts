@@ -1,5 +1,4 @@
-import { MAX_RELEASE_IMAGE_LENGTH, PREFLIGHT_SPEC_FIELDS, type PreflightValidationOCP } from "../api/index.js";
-import { parseImageReference } from "../registry/image-reference.js";
+import { MAX_RELEASE_IMAGE_LENGTH, PREFLIGHT_SPEC_FIELDS, parseImageReference, type PreflightValidationOCP } from "../api/index.js";
 import { isObject } from "../util/is-object.js";
 import { type FieldError, invalid, required, tooLong } from "../validation/field-error.js";
 import { FieldPath } from "../validation/field-path.js";
