@@ -43,45 +43,20 @@ describe("validateRatcheted()", () => {
     });
   });
 
-  describe("given a list item whose invalid value changed to another invalid value", () => {
-    it("reports it, though the old object had an error of the same type at the same path", () => {
-      const old = obj({ regexp: "^5" }, { regexp: "^6" }, { regexp: "legacy" });
-      const updated = obj({ regexp: "^5" }, { regexp: "^6" }, { regexp: "legacy2" });
-      assert.deepEqual(typesAndFields(sut.validateRatcheted(updated, old, validateObj)), [
-        ["Invalid", "spec.moduleLoader.container.kernelMappings[2].regexp"],
-      ]);
+  // Each error below is new: the old object had none like it, or not with this value at this path.
+  const reported: [string, Obj, Obj, [string, string]][] = [
+    ["a list item whose invalid value changed to another invalid value", obj({ regexp: "^5" }, { regexp: "^6" }, { regexp: "legacy" }), obj({ regexp: "^5" }, { regexp: "^6" }, { regexp: "legacy2" }), ["Invalid", "[2].regexp"]],
+    ["items that moved (compared by index), an invalid one now where a valid one was", obj({ regexp: "^5" }, { regexp: "legacy" }), obj({ regexp: "legacy" }, { regexp: "^5" }), ["Invalid", "[0].regexp"]],
+    ["a new item with the same invalid value as an old one", obj({ regexp: "legacy" }), obj({ regexp: "legacy" }, { regexp: "legacy" }), ["Invalid", "[1].regexp"]],
+    ["an error of another type at the same path", obj({ regexp: "legacy" }), obj({}), ["Required", "[0].regexp"]],
+  ];
+  for (const [what, old, updated, [type, field]] of reported) {
+    describe(`given ${what}`, () => {
+      it(`reports ${type} at ${MAPPINGS}${field}`, () => {
+        assert.deepEqual(typesAndFields(sut.validateRatcheted(updated, old, validateObj)), [[type, `${MAPPINGS}${field}`]]);
+      });
     });
-  });
-
-  describe("given items that moved", () => {
-    it("compares by index: an invalid item now at an index that held a valid one is reported", () => {
-      const old = obj({ regexp: "^5" }, { regexp: "legacy" });
-      const updated = obj({ regexp: "legacy" }, { regexp: "^5" });
-      assert.deepEqual(typesAndFields(sut.validateRatcheted(updated, old, validateObj)), [
-        ["Invalid", "spec.moduleLoader.container.kernelMappings[0].regexp"],
-      ]);
-    });
-  });
-
-  describe("given a new item with the same invalid value as an old one", () => {
-    it("reports the new item", () => {
-      const old = obj({ regexp: "legacy" });
-      const updated = obj({ regexp: "legacy" }, { regexp: "legacy" });
-      assert.deepEqual(typesAndFields(sut.validateRatcheted(updated, old, validateObj)), [
-        ["Invalid", "spec.moduleLoader.container.kernelMappings[1].regexp"],
-      ]);
-    });
-  });
-
-  describe("given an error of another type at the same path", () => {
-    it("reports it", () => {
-      const old = obj({ regexp: "legacy" });
-      const updated = obj({});
-      assert.deepEqual(typesAndFields(sut.validateRatcheted(updated, old, validateObj)), [
-        ["Required", "spec.moduleLoader.container.kernelMappings[0].regexp"],
-      ]);
-    });
-  });
+  }
 
   describe("given a value that is absent in both objects", () => {
     it("ratchets the Required error the old object had", () => {
