@@ -15,4 +15,4 @@ export {
   type RequestOptions,
   type ResolvedImage,
 } from "./registry-client.js";
-export { DEFAULT_BACKOFF, type BackoffOptions } from "./retry-policy.js";
+export { DEFAULT_BACKOFF } from "./retry-policy.js";

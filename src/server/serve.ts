@@ -125,7 +125,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
     draining: () => draining,
     readiness: [
       { name: "shutdown", check: () => (draining ? "shutting down" : undefined) },
-      { name: "certificates", check: () => (reloader.current.notAfter.getTime() < Date.now() ? `serving certificate expired at ${reloader.current.notAfter.toISOString()}` : undefined) },
+      { name: "certificates", check: () => reloader.problem() },
       { name: "leader-caches", check: () => leaderCachesUnsynced(election, cache) },
     ],
   });
