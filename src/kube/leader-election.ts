@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "../log/logger.js";
-import { describeError } from "./api-error.js";
+import { describeError, isConflict, isNotFound, statusCodeOf } from "./api-error.js";
 import { JITTER, type LeaseRecord, type LeaseTiming, leaseTimingError, nextLeaseStep, releasedLease, resolveLeaseTiming, sameLeaseRecord } from "./lease-step.js";
 import { withSignal } from "./request-options.js";
 
@@ -108,7 +108,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
     try {
       return await api.readNamespacedLease({ name, namespace }, withSignal(signal));
     } catch (err) {
-      if (codeOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -134,7 +134,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
         observe(await write(renewal.record, signal, observed!.lease));
         return true;
       } catch (err) {
-        if (codeOf(err) !== 409) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
     observe(await read(signal));
@@ -157,9 +157,10 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
       const problem = request.signal.aborted ? `no answer within ${timeoutMs.toFixed(0)} ms` : describeError(err);
       // A 409 is a lost race, routine with two candidates; anything else (403 RBAC, 404 namespace,
       // an unreachable server) an operator must see, once per distinct problem.
-      if (codeOf(err) === 409 || problem === lastProblem) llog.debug(`could not ${what} the Lease`, { lease, error: problem });
+      const lostRace = statusCodeOf(err) === 409; // AlreadyExists on create, Conflict on update
+      if (lostRace || problem === lastProblem) llog.debug(`could not ${what} the Lease`, { lease, error: problem });
       else llog.warn(`could not ${what} the Lease; retrying`, { lease, error: problem });
-      if (codeOf(err) !== 409) lastProblem = problem;
+      if (!lostRace) lastProblem = problem;
       return false;
     } finally {
       request.dispose();
@@ -238,7 +239,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
         llog.info("released the Lease", { lease });
         return;
       } catch (err) {
-        if (codeOf(err) === 409 && tries === 0) continue;
+        if (isConflict(err) && tries === 0) continue;
         llog.warn("could not release the Lease; another replica takes over when it expires", { lease, error: describeError(err), leaseDurationSeconds });
         return;
       }
@@ -269,7 +270,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
   };
 }
 
-const codeOf = (err: unknown): unknown => (err as { code?: unknown } | null)?.code;
+
 
 /**
  * The managed fields as strings and numbers. client-node 1.4 passes MicroTime through as the string it
