@@ -1,4 +1,5 @@
 import { Observable, type ConfigurationOptions, type ObservableMiddleware, type RequestContext } from "@kubernetes/client-node";
+import { type Clock, systemClock } from "../util/clock.js";
 
 /** Request options that make a generated-API call abortable (client-node's calls take no timeout of their own). */
 export function withSignal(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
@@ -35,10 +36,10 @@ function withMiddleware(pre: (ctx: RequestContext) => void): ConfigurationOption
  * A signal that aborts after `timeoutMs`, or when `parent` aborts. `dispose()` it when the request is
  * done: AbortSignal.any and AbortSignal.timeout keep their listeners until they fire (a leak on Node 20).
  */
-export function deadline(timeoutMs: number, parent?: AbortSignal): { readonly signal: AbortSignal; readonly timedOut: () => boolean; dispose(): void } {
+export function deadline(timeoutMs: number, parent?: AbortSignal, clock: Clock = systemClock): { readonly signal: AbortSignal; readonly timedOut: () => boolean; dispose(): void } {
   const controller = new AbortController();
   let expired = false;
-  const timer = setTimeout(() => {
+  const cancelTimer = clock.setTimer(() => {
     expired = true;
     controller.abort(new Error(`no answer within ${Math.round(timeoutMs)} ms`));
   }, Math.max(1, timeoutMs));
@@ -49,7 +50,7 @@ export function deadline(timeoutMs: number, parent?: AbortSignal): { readonly si
     signal: controller.signal,
     timedOut: () => expired,
     dispose: () => {
-      clearTimeout(timer);
+      cancelTimer();
       parent?.removeEventListener("abort", onParent);
     },
   };
