@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PreflightValidationOCP } from "../api/index.js";
-import type { FieldError } from "./field-error.js";
+import type { FieldError } from "../validation/field-error.js";
 import { applyPreflightDefaults } from "./preflight-defaults.js";
 import * as sut from "./preflight-webhook.js";
 

@@ -6,8 +6,8 @@ import { applyPreflightDefaults } from "./preflight-defaults.js";
 import { preflightDefaulter, preflightValidator } from "./preflight-webhook.js";
 import type { AdmissionRequest, AdmissionResponse, Operation } from "./review-types.js";
 import type { Defaulter, Validator, Verdict } from "./webhook.js";
-import { FieldPath } from "./field-path.js";
-import { invalid, required } from "./field-error.js";
+import { FieldPath } from "../validation/field-path.js";
+import { invalid, required } from "../validation/field-error.js";
 import * as sut from "./review-handle.js";
 
 const UID = "705ab4f5-6393-11e8-b7cc-42010a800002";

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
-import { formatFieldError, formatInvalid, type FieldError } from "../admission/field-error.js";
+import { formatFieldError, formatInvalid, notSupported, type FieldError } from "../validation/field-error.js";
+import { FieldPath } from "../validation/field-path.js";
 import { PREFLIGHT_GVK } from "../admission/preflight-routes.js";
 import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
 import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type PreflightValidationOCP } from "../api/index.js";
@@ -17,7 +18,7 @@ export type DocumentResult =
 function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
   if (raw["apiVersion"] !== PREFLIGHT_API_VERSION) {
-    const errors: FieldError[] = [{ type: "NotSupported", field: "apiVersion", badValue: raw["apiVersion"], detail: `supported values: "${PREFLIGHT_API_VERSION}"` }];
+    const errors: FieldError[] = [notSupported(FieldPath.root("apiVersion"), raw["apiVersion"], [PREFLIGHT_API_VERSION])];
     return { kind: "denied", source, message: formatInvalid(`${PREFLIGHT_KIND}.${GROUP}`, name, errors), errors: errors.map(formatFieldError), warnings: [] };
   }
   const defaulted = preflightDefaulter(raw as unknown as PreflightValidationOCP);

@@ -4,7 +4,8 @@ import { Readable } from "node:stream";
 import type { TLSOptions } from "../api/module.js";
 import type { Logger } from "../log/logger.js";
 import type { CredentialLookup } from "./docker-config.js";
-import { formatImageReference, parseImageReference, registryApiHost, type ImageReference } from "./image-reference.js";
+import { formatImageReference, parseImageReference, type ImageReference } from "../api/image-reference.js";
+import { registryApiHost } from "./registry-host.js";
 import {
   MANIFEST_ACCEPT,
   digestAlgorithm,
