@@ -68,13 +68,14 @@ export function buildImageJob(p: ImageJobParams): Job {
     ...(pullSecret ? [{ name: "pull-secret", secret: { secretName: pullSecret, items: [{ key: ".dockerconfigjson", path: PULL_SECRET_FILE }] } }] : []),
     { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
   ];
+  // `--flag=value`: a value that starts with "-" (whatever the release says the kernel is) stays a value.
   const args = [
     "check",
-    "--module", `${MODULE_DIR}/${MODULE_FILE}`,
-    "--kernel", p.kernel,
-    "--output", "json",
-    "--termination-message-path", TERMINATION_MESSAGE_PATH,
-    ...(pullSecret ? ["--pull-secret", `${PULL_SECRET_DIR}/${PULL_SECRET_FILE}`] : []),
+    `--module=${MODULE_DIR}/${MODULE_FILE}`,
+    `--kernel=${p.kernel}`,
+    "--output=json",
+    `--termination-message-path=${TERMINATION_MESSAGE_PATH}`,
+    ...(pullSecret ? [`--pull-secret=${PULL_SECRET_DIR}/${PULL_SECRET_FILE}`] : []),
   ];
   return {
     apiVersion: "batch/v1",
