@@ -104,6 +104,18 @@ describe("validating webhook", () => {
     assert.match(res.body.response.warnings.join("\n"), /"existing" already validates/);
   });
 
+  it("answers (allowed, without that warning) when the cluster lookup behind it fails, never 500 (ADR 3)", async () => {
+    const { app, records } = appUnderTest({
+      others: () => {
+        throw new Error("cache broken");
+      },
+    });
+    const res = await request(app).post(VALIDATE_PREFLIGHT_PATH).send(reviewOf({ object: preflight("new") })).expect(200);
+    assert.equal(res.body.response.allowed, true);
+    assert.doesNotMatch(JSON.stringify(res.body.response.warnings ?? []), /already validates/);
+    assert.equal(records.at(-1)?.decision, "allowed");
+  });
+
   it("denies changing the release image on UPDATE and tells the user to create a new resource", async () => {
     const { app } = appUnderTest();
     const review = reviewOf({

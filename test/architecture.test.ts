@@ -56,11 +56,42 @@ function eagerEdgePackages(entry: string, importsOfFile: (file: string) => strin
 
 const all = sources("src").map((file) => ({ file, imports: importsOf(file) }));
 const within = (dir: string) => all.filter((f) => f.file.startsWith(`src/${dir}/`));
-const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|tls|child_process|dgram|dns)$/;
 
 function assertNone(files: typeof all, forbidden: (imp: string) => boolean, why: string) {
   const hits = files.flatMap((f) => f.imports.filter(forbidden).map((imp) => `${f.file} imports ${imp}`));
   assert.deepEqual(hits, [], why);
+}
+
+/** `files` import nothing of ours outside `dirs` (under src/) and no package but `packages`. */
+function assertImportsOnly(files: typeof all, dirs: readonly string[], packages: readonly string[], why: string) {
+  const allowed = (imp: string) => (imp.startsWith("src/") ? dirs.some((d) => imp.startsWith(`src/${d}/`)) : packages.includes(imp));
+  assertNone(files, (imp) => !allowed(imp), why);
+}
+
+const HTTP_SHELL = "src/admission/http.ts";
+
+/**
+ * Import cycles in `graph` (file -> the files it imports, type-only imports included: a cycle of types
+ * is still two modules that cannot be understood apart), each as its chain `a -> b -> … -> a`. A
+ * depth-first walk: an import of a file still on the walk's stack closes a cycle. Finds at least one
+ * cycle whenever there is any, in a stable order.
+ */
+function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const done = new Set<string>();
+  const stack: string[] = [];
+  const cycles: string[] = [];
+  const visit = (file: string) => {
+    stack.push(file);
+    for (const imp of [...(graph.get(file) ?? [])].sort()) {
+      const at = stack.indexOf(imp);
+      if (at >= 0) cycles.push([...stack.slice(at), imp].join(" -> "));
+      else if (!done.has(imp)) visit(imp);
+    }
+    stack.pop();
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) if (!done.has(file)) visit(file);
+  return cycles;
 }
 
 describe("architecture", () => {
@@ -70,33 +101,81 @@ describe("architecture", () => {
     assertNone(within("api"), (imp) => !imp.startsWith("src/api/"), "API types and CRDs stand alone");
   });
 
-  it("src/kernel is pure: no I/O, no clients, no frameworks", () => {
-    const allowed = (imp: string) =>
-      imp.startsWith("src/kernel/") || imp.startsWith("src/api/") || imp.startsWith("src/util/") || imp === "re2js" ||
-      ["src/admission/field-path.ts", "src/admission/field-error.ts", "src/admission/suggest.ts", "src/registry/image-reference.ts"].includes(imp);
-    assertNone(within("kernel"), (imp) => !allowed(imp), "kernel semantics are pure functions");
+  it("src/validation is pure: it imports only src/api, src/util and itself", () => {
+    assertImportsOnly(within("validation"), ["api", "util", "validation"], ["node:util"], "PFVO, Module and kernel validation share it");
   });
 
-  it("admission decisions are pure: only http.ts touches HTTP, nothing touches the cluster or the disk", () => {
-    const pure = within("admission").filter((f) => !f.file.endsWith("/http.ts"));
-    assertNone(pure, (imp) => IO_MODULES.test(imp) || imp === "express" || imp.startsWith("@kubernetes/") || imp.startsWith("src/kube/") || imp.startsWith("src/server/"), "defaulting and validation are tested without HTTP");
+  it("src/kernel is pure: it imports only src/api, src/validation, src/util, itself and re2js", () => {
+    assertImportsOnly(within("kernel"), ["api", "validation", "util", "kernel"], ["re2js"], "kernel semantics are pure functions");
   });
 
-  it("only src/kube and src/server know the Kubernetes client", () => {
-    assertNone(all.filter((f) => !/^src\/(kube|server)\//.test(f.file)), (imp) => imp.startsWith("@kubernetes/"), "cluster access stays at the edge");
+  it("admission decisions are pure: only http.ts touches HTTP (and logs), the rest imports only src/api, src/validation, src/util and itself", () => {
+    const [shell, pure] = [within("admission").filter((f) => f.file === HTTP_SHELL), within("admission").filter((f) => f.file !== HTTP_SHELL)];
+    assert.equal(shell.length, 1, `${HTTP_SHELL} exists`);
+    assertImportsOnly(pure, ["api", "validation", "util", "admission"], ["fast-json-patch"], "defaulting and validation are tested without HTTP");
+    assertImportsOnly(shell, ["admission", "log"], ["node:http"], "the HTTP shell decodes, hands over and answers");
+  });
+
+  it("only src/kube, src/manager and src/server know the Kubernetes client", () => {
+    assertNone(all.filter((f) => !/^src\/(kube|manager|server)\//.test(f.file)), (imp) => imp.startsWith("@kubernetes/"), "cluster access stays at the edge");
   });
 
   it("only src/server knows express", () => {
     assertNone(all.filter((f) => !f.file.startsWith("src/server/")), (imp) => imp === "express", "the HTTP framework stays at the edge");
   });
 
+  it("src/jobs is pure: Job builders and the plan import only src/api, src/kernel, src/validation, src/util, itself and node:crypto", () => {
+    assertNone(within("jobs"), (imp) => !/^src\/(api|kernel|validation|util|jobs)\//.test(imp) && imp !== "node:crypto", "the runner's decisions are tested without any API");
+  });
+
   it("src/status is pure: it reads what the cluster said, and imports only src/api, src/util and itself", () => {
     assertNone(within("status"), (imp) => !/^src\/(api|util|status)\//.test(imp), "the CLI and the metric share one classifier of status.modules");
+  });
+
+  it("has no import cycle among src/ files", () => {
+    const graph = new Map(all.map((f) => [f.file, f.imports.filter((imp) => imp.startsWith("src/"))]));
+    assert.deepEqual(importCycles(graph), [], "a cycle means neither module can be read, tested or moved alone");
   });
 
   it("nothing imports the CLI or the server but the CLI", () => {
     assertNone(all.filter((f) => !f.file.startsWith("src/cli/")), (imp) => imp.startsWith("src/cli/"), "the CLI is a shell");
     assertNone(all.filter((f) => !/^src\/(cli|server)\//.test(f.file)), (imp) => imp.startsWith("src/server/"), "the server is a shell");
+  });
+});
+
+describe("importCycles()", () => {
+  const graph = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
+
+  describe("given an acyclic graph, shared imports included", () => {
+    it("finds nothing", () => {
+      assert.deepEqual(importCycles(graph({ a: ["b", "c"], b: ["d"], c: ["d"], d: [] })), []);
+    });
+  });
+
+  describe("given a cycle reached from outside it", () => {
+    it("gives its chain, from the first file of the cycle back to it", () => {
+      assert.deepEqual(importCycles(graph({ "x.ts": ["b.ts"], "b.ts": ["m.ts"], "m.ts": ["g.ts"], "g.ts": ["b.ts"] })), ["b.ts -> m.ts -> g.ts -> b.ts"]);
+    });
+  });
+
+  describe("given src/kernel's former cycle", () => {
+    it("gives build-args -> module-target -> merge-build-sign -> build-args", () => {
+      const k = (f: string) => `src/kernel/${f}.ts`;
+      const found = importCycles(graph({ [k("build-args")]: [k("module-target")], [k("module-target")]: [k("merge-build-sign"), k("kernel-mapping")], [k("merge-build-sign")]: [k("build-args")], [k("kernel-mapping")]: [] }));
+      assert.deepEqual(found, [`${k("build-args")} -> ${k("module-target")} -> ${k("merge-build-sign")} -> ${k("build-args")}`]);
+    });
+  });
+
+  describe("given a file that imports itself, and two separate cycles", () => {
+    it("gives each one", () => {
+      assert.deepEqual(importCycles(graph({ a: ["a"], b: ["c"], c: ["b"], d: ["e"], e: ["d"] })), ["a -> a", "b -> c -> b", "d -> e -> d"]);
+    });
+  });
+
+  describe("given an import of a file outside the graph", () => {
+    it("treats it as importing nothing", () => {
+      assert.deepEqual(importCycles(graph({ a: ["src/elsewhere.ts"] })), []);
+    });
   });
 });
 

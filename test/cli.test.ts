@@ -96,6 +96,13 @@ describe("kmm-preflight validate", () => {
   });
 });
 
+/** Runs the tasks three at a time: each starts a Node process, and the suite shares two cores. */
+async function inBatches<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < tasks.length; i += 3) out.push(...(await Promise.all(tasks.slice(i, i + 3).map((t) => t()))));
+  return out;
+}
+
 describe("kmm-preflight usage", () => {
   it("exits 2 and prints usage for an unknown command", async () => {
     const r = await cli(["frobnicate"]);
@@ -127,7 +134,7 @@ describe("kmm-preflight usage", () => {
     });
 
     it("answers --help, -h and help <command> with that command's usage on stdout, exit 0", async () => {
-      const runs = await Promise.all(commands.flatMap((c) => [[c, "--help"], [c, "-h"], ["help", c]].map(async (argv) => ({ c, argv, r: await cli(argv) }))));
+      const runs = await inBatches(commands.flatMap((c) => [[c, "--help"], [c, "-h"], ["help", c]].map((argv) => async () => ({ c, argv, r: await cli(argv) }))));
       for (const { c, argv, r } of runs) {
         assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
         assert.match(r.stdout, new RegExp(`^Usage: kmm-preflight ${c}\\b`), argv.join(" "));
@@ -135,7 +142,7 @@ describe("kmm-preflight usage", () => {
     });
 
     it("answers a usage mistake with the error and that command's usage on stderr, exit 2", async () => {
-      const runs = await Promise.all(commands.map(async (c) => ({ c, r: await cli([c, "--no-such-flag"]) })));
+      const runs = await inBatches(commands.map((c) => async () => ({ c, r: await cli([c, "--no-such-flag"]) })));
       for (const { c, r } of runs) {
         assert.equal(r.code, 2, c);
         assert.match(r.stderr, /^error: .*--no-such-flag/, c);

@@ -18,8 +18,8 @@ const FAST: Omit<LeaderElectionConfig, "identity"> = { namespace: NS, name: NAME
 
 const leaseSpec = (s: KubeApiServer) => s.get(LEASES, NAME, NS)?.["spec"] as Record<string, unknown> | undefined;
 
-/** A candidate that records what its leader work saw. */
-function candidate(server: KubeApiServer, identity: string, events: string[], over: Partial<LeaderElectionConfig> = {}) {
+/** A candidate that records what its leader work saw; the work takes `windDownMs` to stop once aborted. */
+function candidate(server: KubeApiServer, identity: string, events: string[], over: Partial<LeaderElectionConfig> = {}, windDownMs = 50) {
   const { log, lines } = captureLog();
   let workSignal: AbortSignal | undefined;
   const election: LeaderElection = startLeaderElection(server.kubeConfig(), log, { ...FAST, identity, ...over }, {
@@ -28,7 +28,7 @@ function candidate(server: KubeApiServer, identity: string, events: string[], ov
       events.push(`${identity} started`);
       await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
       // The work takes a moment to wind down; the Lease must not be released before it has.
-      await sleep(50);
+      await sleep(windDownMs);
       events.push(`${identity} stopped`);
     },
   });
@@ -69,7 +69,9 @@ describe("startLeaderElection()", () => {
     withServer(async (server, stops) => {
       const events: string[] = [];
       const long = { leaseDurationSeconds: 30, renewDeadlineSeconds: 10 };
-      const a = candidate(server, "pod-a_1", events, long);
+      // a's work winds down over many of b's retry periods (0.1 s): had a released the Lease before its
+      // work stopped, b would start leading meanwhile and the order below would show it.
+      const a = candidate(server, "pod-a_1", events, long, 800);
       stops.push(() => a.election.stop());
       await waitFor("a leads", () => a.election.isLeader);
       const b = candidate(server, "pod-b_1", events, long);
@@ -171,6 +173,28 @@ describe("startLeaderElection()", () => {
       await waitFor("a steps down", () => !a.election.isLeader);
       const held = performance.now() - start;
       assert.ok(held < 1400, `led until ${Math.round(held)} ms after the acquire was sent; others may take over 2 s after it landed`);
+    }));
+
+  it("counts each renewal's deadline from when the last successful renewal was sent, not from when its answer came", () =>
+    withServer(async (server, stops) => {
+      const events: string[] = [];
+      const a = candidate(server, "pod-a_1", events, { leaseDurationSeconds: 4, renewDeadlineSeconds: 2 });
+      stops.push(() => a.election.stop());
+      await waitFor("a leads", () => a.election.isLeader);
+      // One renewal is answered 1 s after it was sent; every request after it hangs.
+      server.faults.delay(1000);
+      server.clearRequests();
+      await waitFor("a renewal sent", () => server.requests.some((r) => r.method === "PUT"));
+      const sentAt = performance.now();
+      const renewed = leaseSpec(server)!["renewTime"];
+      await waitFor("the slow renewal landed", () => leaseSpec(server)!["renewTime"] !== renewed);
+      server.faults.hang();
+      await waitFor("a steps down", () => !a.election.isLeader, 5000);
+      const held = performance.now() - sentAt;
+      // Counted from the send: 2 s. Counted from the answer it would be 3 s, while another candidate may
+      // take the Lease 4 s after the record it saw, which it may have seen before the answer came.
+      assert.ok(held < 2500, `stepped down ${Math.round(held)} ms after the last successful renewal was sent; the renew deadline is 2 s`);
+      server.faults.clear();
     }));
 
   it("does not leave the Lease held when stop() aborts a write that still lands", () =>

@@ -7,6 +7,7 @@ import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
 import { isRegistryError } from "./support/registry-assert.js";
+import { FakeClock } from "./support/fake-clock.js";
 
 
 /** Clients of one test registry (no retries), closed together in after(). */
@@ -175,14 +176,14 @@ describe("Bearer token auth", () => {
 
   describe("given a token that expires", () => {
     it("fetches a new one once the clock passes its lifetime", async () => {
-      let now = Date.now();
-      const c = clientFor({ credentials: readerCredentials(), now: () => now });
+      const clock = new FakeClock();
+      const c = clientFor({ credentials: readerCredentials(), clock });
       const scope = "repository:team/img:pull";
       const start = tokenRequestsFor(scope).length;
       await c.getImage(`${reg.host}/team/img:v1`);
       await c.getImage(`${reg.host}/team/img:v1`);
       assert.equal(tokenRequestsFor(scope).length - start, 1);
-      now += 301_000;
+      await clock.advance(301_000);
       await c.getImage(`${reg.host}/team/img:v1`);
       assert.equal(tokenRequestsFor(scope).length - start, 2);
     });

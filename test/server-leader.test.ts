@@ -143,7 +143,9 @@ describe("kmm-preflight serve with a cluster, as a process", () => {
       const [code] = (await once(child, "exit")) as [number | null];
       assert.equal(code, 0);
       assert.equal(holder(api), "", "released: the next replica need not wait 60 s");
-      assert.ok(messages.indexOf("released the Lease") < messages.indexOf("stopped"), messages.join(" | "));
+      const released = messages.indexOf("released the Lease");
+      const stopped = messages.indexOf("stopped");
+      assert.ok(released >= 0 && stopped >= 0 && released < stopped, messages.join(" | "));
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
       await api.close();

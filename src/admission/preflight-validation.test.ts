@@ -1,8 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PreflightValidationOCP } from "../api/index.js";
-import { FieldPath } from "./field-path.js";
-import type { FieldError } from "./field-error.js";
+import { FieldPath } from "../validation/field-path.js";
+import type { FieldError } from "../validation/field-error.js";
 import * as sut from "./preflight-validation.js";
 
 const DIGEST = "sha256:22e149142517dfccb47be828f012659b1ccf71d26620e6f62468c264a7ce7863";
@@ -19,90 +19,6 @@ function pfvo(spec: unknown, metadata: unknown = { name: "preflight" }): Preflig
     spec: spec as PreflightValidationOCP["spec"],
   };
 }
-
-describe("validateObjectMeta()", () => {
-  const META = FieldPath.root("metadata");
-
-  describe("given a valid name", () => {
-    for (const name of ["preflight", "pfvo-4.16", "a", "a".repeat(253)]) {
-      it(`accepts ${name.length > 30 ? `a name of ${name.length} characters` : name}`, () => {
-        assert.deepEqual(sut.validateObjectMeta({ name }, META), []);
-      });
-    }
-  });
-
-  describe("given a name that is not a DNS subdomain", () => {
-    const cases: [string, string][] = [
-      ["254 characters", "a".repeat(254)],
-      ["uppercase", "Preflight"],
-      ["underscores", "pre_flight"],
-      ["a leading dash", "-preflight"],
-      ["a trailing dot", "preflight."],
-      ["a space", "pre flight"],
-    ];
-    for (const [what, name] of cases) {
-      it(`rejects a name with ${what} at metadata.name`, () => {
-        const errs = sut.validateObjectMeta({ name }, META);
-        assert.ok(errs.length >= 1);
-        assert.deepEqual([...new Set(typesAndFields(errs).map((x) => x.join(" ")))], ["Invalid metadata.name"]);
-        assert.equal(errs[0]!.badValue, name);
-      });
-    }
-  });
-
-  describe("given a name that is too long and malformed", () => {
-    it("reports both problems", () => {
-      assert.deepEqual(typesAndFields(sut.validateObjectMeta({ name: "A".repeat(254) }, META)), [
-        ["Invalid", "metadata.name"],
-        ["Invalid", "metadata.name"],
-      ]);
-    });
-  });
-
-  describe("given a non-string name", () => {
-    it("rejects it at metadata.name", () => {
-      assert.deepEqual(typesAndFields(sut.validateObjectMeta({ name: 42 }, META)), [["Invalid", "metadata.name"]]);
-    });
-  });
-
-  describe("given generateName and no name", () => {
-    it('accepts the prefix "pfvo-"', () => {
-      assert.deepEqual(sut.validateObjectMeta({ generateName: "pfvo-" }, META), []);
-    });
-
-    it('accepts the prefix "pfvo-" when name is the empty string', () => {
-      assert.deepEqual(sut.validateObjectMeta({ name: "", generateName: "pfvo-" }, META), []);
-    });
-
-    it("rejects an invalid prefix at metadata.generateName", () => {
-      assert.deepEqual(typesAndFields(sut.validateObjectMeta({ generateName: "PFVO_" }, META)), [["Invalid", "metadata.generateName"]]);
-    });
-  });
-
-  describe("given neither name nor generateName", () => {
-    for (const meta of [{}, { name: "" }, { generateName: "" }, { name: "", generateName: "" }, { labels: { a: "b" } }]) {
-      it(`reports Required metadata.name for ${JSON.stringify(meta)}`, () => {
-        assert.deepEqual(typesAndFields(sut.validateObjectMeta(meta, META)), [["Required", "metadata.name"]]);
-      });
-    }
-  });
-
-  describe("given no metadata object", () => {
-    for (const meta of [undefined, null, "preflight", []]) {
-      it(`reports Required metadata for ${JSON.stringify(meta) ?? "undefined"}`, () => {
-        assert.deepEqual(typesAndFields(sut.validateObjectMeta(meta, META)), [["Required", "metadata"]]);
-      });
-    }
-  });
-
-  describe("given a path other than metadata", () => {
-    it("extends the caller's path", () => {
-      assert.deepEqual(typesAndFields(sut.validateObjectMeta({ name: "Bad" }, FieldPath.root("items").index(3).child("metadata"))), [
-        ["Invalid", "items[3].metadata.name"],
-      ]);
-    });
-  });
-});
 
 describe("validateReleaseImage()", () => {
   const P = FieldPath.root("spec", "releaseImage");
@@ -170,80 +86,6 @@ describe("validateReleaseImage()", () => {
       const errs = sut.validateReleaseImage("quay.io/UPPER:-tag@sha256:short", P);
       assert.equal(errs.length, 3);
       for (const e of errs) assert.deepEqual([e.type, e.field], ["Invalid", "spec.releaseImage"]);
-    });
-  });
-});
-
-describe("validateBoolean()", () => {
-  const P = FieldPath.root("spec", "pushBuiltImage");
-
-  describe("given a boolean or nothing", () => {
-    for (const v of [true, false, undefined, null]) {
-      it(`accepts ${String(v)}`, () => {
-        assert.deepEqual(sut.validateBoolean(v, P), []);
-      });
-    }
-  });
-
-  describe("given a non-boolean", () => {
-    for (const v of [1, 0, "yes", "", "True", {}, []]) {
-      it(`reports Invalid for ${JSON.stringify(v)}`, () => {
-        const errs = sut.validateBoolean(v, P);
-        assert.deepEqual(typesAndFields(errs), [["Invalid", "spec.pushBuiltImage"]]);
-        assert.deepEqual(errs[0]!.badValue, v);
-      });
-    }
-  });
-
-  describe('given the string "true" or "false"', () => {
-    for (const v of ["true", "false"]) {
-      it(`reports Invalid with a hint to drop the quotes for "${v}"`, () => {
-        const errs = sut.validateBoolean(v, P);
-        assert.deepEqual(typesAndFields(errs), [["Invalid", "spec.pushBuiltImage"]]);
-        assert.match(errs[0]!.detail, new RegExp(`${v} without quotes`));
-      });
-    }
-
-    it("gives no such hint for other strings", () => {
-      assert.doesNotMatch(sut.validateBoolean("yes", P)[0]!.detail, /without quotes/);
-    });
-  });
-});
-
-describe("validateKnownFields()", () => {
-  const P = FieldPath.root("spec");
-  const KNOWN = ["releaseImage", "pushBuiltImage", "useRTKernel"] as const;
-
-  describe("given only known fields", () => {
-    it("reports nothing", () => {
-      assert.deepEqual(sut.validateKnownFields({ releaseImage: "x", pushBuiltImage: true, useRTKernel: false }, KNOWN, P), []);
-    });
-  });
-
-  describe("given a typo of a known field", () => {
-    it("reports it as Forbidden at its own path and suggests the known field", () => {
-      const errs = sut.validateKnownFields({ relaseImage: "x" }, KNOWN, P);
-      assert.deepEqual(typesAndFields(errs), [["Forbidden", "spec.relaseImage"]]);
-      assert.ok(errs[0]!.detail.includes('"releaseImage"'), errs[0]!.detail);
-    });
-  });
-
-  describe("given an unknown field unlike any known one", () => {
-    it("reports it without a suggestion", () => {
-      const errs = sut.validateKnownFields({ kernelVersion: "5.14" }, KNOWN, P);
-      assert.deepEqual(typesAndFields(errs), [["Forbidden", "spec.kernelVersion"]]);
-      assert.doesNotMatch(errs[0]!.detail, /did you mean/);
-    });
-  });
-
-  describe("given several unknown fields", () => {
-    it("reports each one", () => {
-      const errs = sut.validateKnownFields({ a: 1, releaseImage: "x", b: 2, pushBuildImage: true }, KNOWN, P);
-      assert.deepEqual(typesAndFields(errs), [
-        ["Forbidden", "spec.a"],
-        ["Forbidden", "spec.b"],
-        ["Forbidden", "spec.pushBuildImage"],
-      ]);
     });
   });
 });
@@ -368,26 +210,6 @@ describe("validatePreflight()", () => {
           assert.doesNotThrow(() => sut.validatePreflight(pfvo(spec, meta)));
         }
       }
-    });
-  });
-});
-
-describe("validateImmutable()", () => {
-  const P = FieldPath.root("spec", "releaseImage");
-
-  describe("given equal values", () => {
-    it("reports nothing", () => {
-      assert.deepEqual(sut.validateImmutable(RELEASE, RELEASE, P), []);
-      assert.deepEqual(sut.validateImmutable(undefined, undefined, P), []);
-      assert.deepEqual(sut.validateImmutable(true, true, P), []);
-    });
-  });
-
-  describe("given different values", () => {
-    it("reports Invalid at the path with the new value", () => {
-      const errs = sut.validateImmutable(OTHER_RELEASE, RELEASE, P);
-      assert.deepEqual(typesAndFields(errs), [["Invalid", "spec.releaseImage"]]);
-      assert.equal(errs[0]!.badValue, OTHER_RELEASE);
     });
   });
 });

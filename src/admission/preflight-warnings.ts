@@ -1,5 +1,4 @@
-import type { PreflightValidationOCP } from "../api/index.js";
-import { parseImageReference } from "../registry/image-reference.js";
+import { parseImageReference, type PreflightValidationOCP } from "../api/index.js";
 
 // Legal but risky: admitted, with a warning kubectl prints to the person applying the object.
 // Kept short: the API server may truncate warnings over 256 characters.

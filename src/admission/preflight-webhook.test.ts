@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PreflightValidationOCP } from "../api/index.js";
-import type { FieldError } from "./field-error.js";
+import type { FieldError } from "../validation/field-error.js";
 import { applyPreflightDefaults } from "./preflight-defaults.js";
 import * as sut from "./preflight-webhook.js";
 
@@ -101,6 +101,18 @@ describe("preflightValidator()", () => {
         const l = listing(undefined);
         const v = sut.preflightValidator(l).validateCreate(pfvo("p", { releaseImage: BY_DIGEST }));
         assert.deepEqual(v, { errors: [], warnings: [] });
+      });
+    });
+
+    describe("given a lister that throws", () => {
+      it("allows without the duplicate warning, keeps the other warnings, and reports the failure", () => {
+        const failures: unknown[] = [];
+        const throwing = { list: () => { throw new Error("cache broken"); } };
+        const v = sut.preflightValidator(throwing, { onLookupError: (e) => failures.push(e) }).validateCreate(pfvo("p", { releaseImage: BY_TAG }));
+        assert.deepEqual(v.errors, []);
+        assert.equal(v.warnings.length, 1);
+        assert.match(v.warnings[0]!, /pin the release by digest/);
+        assert.deepEqual(failures.map((e) => (e as Error).message), ["cache broken"]);
       });
     });
 

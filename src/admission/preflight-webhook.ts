@@ -9,16 +9,32 @@ export interface PreflightLister {
   list(): readonly PreflightValidationOCP[] | undefined;
 }
 
+export interface PreflightValidatorOptions {
+  /**
+   * Told when the cluster lookup behind a warning failed. The warning is dropped and the request
+   * answered: a warning source must never deny (ADR 3).
+   */
+  readonly onLookupError?: (err: unknown) => void;
+}
+
 export const NO_CLUSTER: PreflightLister = { list: () => undefined };
 
 export const preflightDefaulter: Defaulter<PreflightValidationOCP> = applyPreflightDefaults;
 
-export function preflightValidator(cluster: PreflightLister = NO_CLUSTER): Validator<PreflightValidationOCP> {
+export function preflightValidator(cluster: PreflightLister = NO_CLUSTER, opts: PreflightValidatorOptions = {}): Validator<PreflightValidationOCP> {
+  const others = () => {
+    try {
+      return cluster.list();
+    } catch (err) {
+      opts.onLookupError?.(err);
+      return undefined;
+    }
+  };
   return {
     validateCreate(o) {
       const errors = validatePreflight(o);
       if (errors.length) return { errors, warnings: [] };
-      return { errors, warnings: [...releaseImageWarnings(o.spec.releaseImage), ...duplicateTargetWarnings(o, cluster.list())] };
+      return { errors, warnings: [...releaseImageWarnings(o.spec.releaseImage), ...duplicateTargetWarnings(o, others())] };
     },
     // The release image is immutable, so its warnings were given at creation; repeating them on every
     // label edit would teach people to ignore them.

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { FieldPath } from "./field-path.js";
-import { forbidden, invalid, required } from "./field-error.js";
+import { FieldPath } from "../validation/field-path.js";
+import { forbidden, invalid, required } from "../validation/field-error.js";
 import * as sut from "./review-respond.js";
 
 const UID = "u-1";

@@ -1,5 +1,5 @@
 import type { GroupVersionKind } from "../api/index.js";
-import { type FieldError, formatInvalid, toStatusCauses } from "./field-error.js";
+import { type FieldError, formatInvalid, toStatusCauses } from "../validation/field-error.js";
 import type { AdmissionResponse } from "./review-types.js";
 import type { Verdict } from "./webhook.js";
 

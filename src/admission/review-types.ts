@@ -1,5 +1,5 @@
 import type { GroupVersionKind } from "../api/index.js";
-import type { StatusCause } from "./field-error.js";
+import type { StatusCause } from "../validation/field-error.js";
 
 // admission.k8s.io/v1 AdmissionReview, the parts a webhook reads and writes.
 

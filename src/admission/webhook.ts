@@ -1,4 +1,4 @@
-import type { FieldError } from "./field-error.js";
+import type { FieldError } from "../validation/field-error.js";
 
 /** What a validator says of one request: errors deny it, warnings are shown to the user either way. */
 export interface Verdict {

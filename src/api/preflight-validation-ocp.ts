@@ -29,15 +29,59 @@ export interface PreflightModuleStatus {
   /** Namespace of the Module; with `name`, the key of this list entry. */
   namespace: string;
   name: string;
-  /** RFC 3339 time the verification status last changed (not merely when the entry was rewritten). */
+  /** RFC 3339 time the verification stage or status last changed (not merely when the entry was rewritten). */
   lastTransitionTime: string;
   statusReason?: string;
   verificationStage: VerificationStage;
   verificationStatus: VerificationStatus;
+  /**
+   * Hash of the parts of the Module's spec this verdict was reached for (the runner's bookkeeping, ADR 11):
+   * a Module whose hash changes starts again from the image stage; one verified for its hash never runs again.
+   */
+  specHash?: string;
+  /** RFC 3339 time the current stage last finished (ran a Job, or was decided without one). */
+  lastCheckTime?: string;
+  /** Checks in a row that ended in `error`; the retry backoff grows with it and resets when the Module changes. */
+  consecutiveErrors?: number;
+}
+
+/** metav1.Condition: what `kubectl wait --for=condition=<type>` reads. */
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  /** The metadata.generation the condition was computed for. */
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  /** CamelCase, machine-readable. */
+  reason: string;
+  message: string;
+}
+
+/** Condition types of a PreflightValidationOCP (ADR 11). */
+export const CONDITION_COMPLETE = "Complete";
+export const CONDITION_VERIFIED = "Verified";
+
+/** Counts of `status.modules` by outcome, for `kubectl get pfvo` and alerts. */
+export interface PreflightSummary {
+  /** Entries with verificationStatus "true". */
+  verified: number;
+  /** "false": the Module will not load on the upgraded kernel as it stands. */
+  failed: number;
+  /** "error": could not be checked (retried with backoff). */
+  errors: number;
+  /** "unknown": not checked yet, or being checked. */
+  pending: number;
 }
 
 export interface PreflightValidationOCPStatus {
   modules?: PreflightModuleStatus[];
+  /** Complete and Verified (ADR 11); conditions of other types written by others are kept. */
+  conditions?: Condition[];
+  /** The metadata.generation the status was last computed for. */
+  observedGeneration?: number;
+  /** The kernel of the release (and flavour) being validated, once the release image has been read. */
+  kernelVersion?: string;
+  summary?: PreflightSummary;
 }
 
 export interface PreflightValidationOCP {

@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import type { Logger } from "../log/logger.js";
+import { type Clock, systemClock } from "../util/clock.js";
 import { CertificateError, hashCertificatePems, parseCertificates, readCertificateFiles, type LoadedCertificates } from "./cert-files.js";
 
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
@@ -20,6 +21,8 @@ export interface CertificateReloaderOptions {
    * Not called for the initial load: {@link CertificateReloader.start} returns that. If it throws, the old pair stays current.
    */
   readonly onReload: (c: LoadedCertificates) => void;
+  /** Polling and debounce timers, and the time validity is judged at. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -35,6 +38,7 @@ export class CertificateReloader {
   readonly #debounceMs: number;
   readonly #useWatch: boolean;
   readonly #onReload: (c: LoadedCertificates) => void;
+  readonly #clock: Clock;
 
   #current: LoadedCertificates | undefined;
   /** Hash of the files behind #current. */
@@ -42,8 +46,8 @@ export class CertificateReloader {
   /** Hash (or read error) last looked at, valid or not, so the same broken content is not re-parsed and re-logged. */
   #seenHash = "";
   #watcher: FSWatcher | undefined;
-  #pollTimer: NodeJS.Timeout | undefined;
-  #debounceTimer: NodeJS.Timeout | undefined;
+  #cancelPoll: (() => void) | undefined;
+  #cancelDebounce: (() => void) | undefined;
   #checking: Promise<boolean> | undefined;
   #checkAgain = false;
   #started = false;
@@ -56,6 +60,7 @@ export class CertificateReloader {
     this.#debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.#useWatch = opts.watch ?? true;
     this.#onReload = opts.onReload;
+    this.#clock = opts.clock ?? systemClock;
     if (!(this.#pollIntervalMs > 0)) throw new RangeError(`pollIntervalMs: Invalid: ${this.#pollIntervalMs}: must be a positive number of milliseconds`);
     if (!(this.#debounceMs >= 0)) throw new RangeError(`debounceMs: Invalid: ${this.#debounceMs}: must be zero or more milliseconds`);
   }
@@ -79,9 +84,14 @@ export class CertificateReloader {
     if (this.#stopped) return loaded;
 
     if (this.#useWatch) this.#startWatcher();
-    this.#pollTimer = setInterval(() => this.#checkInBackground(), this.#pollIntervalMs);
-    this.#pollTimer.unref();
+    this.#schedulePoll();
     return loaded;
+  }
+
+  /** Why the pair being served cannot be trusted by clients now (expired), or undefined. */
+  problem(): string | undefined {
+    const notAfter = this.current.notAfter;
+    return notAfter.getTime() < this.#clock.wallNow().getTime() ? `serving certificate expired at ${notAfter.toISOString()}` : undefined;
   }
 
   /**
@@ -112,8 +122,16 @@ export class CertificateReloader {
     this.#stopped = true;
     this.#watcher?.close();
     this.#watcher = undefined;
-    clearInterval(this.#pollTimer);
-    clearTimeout(this.#debounceTimer);
+    this.#cancelPoll?.();
+    this.#cancelDebounce?.();
+  }
+
+  #schedulePoll(): void {
+    if (this.#stopped) return;
+    this.#cancelPoll = this.#clock.setTimer(() => {
+      this.#checkInBackground();
+      this.#schedulePoll();
+    }, this.#pollIntervalMs);
   }
 
   #startWatcher(): void {
@@ -131,9 +149,8 @@ export class CertificateReloader {
 
   #scheduleCheck(): void {
     if (this.#stopped) return;
-    clearTimeout(this.#debounceTimer);
-    this.#debounceTimer = setTimeout(() => this.#checkInBackground(), this.#debounceMs);
-    this.#debounceTimer.unref();
+    this.#cancelDebounce?.();
+    this.#cancelDebounce = this.#clock.setTimer(() => this.#checkInBackground(), this.#debounceMs);
   }
 
   #checkInBackground(): void {
@@ -191,7 +208,7 @@ export class CertificateReloader {
   }
 
   #warnIfOutsideValidity(c: LoadedCertificates): void {
-    const now = Date.now();
+    const now = this.#clock.wallNow().getTime();
     if (c.notAfter.getTime() <= now) {
       this.#log.warn("serving certificate has expired; clients will reject it until it is rotated", describe(this.#dir, c));
     } else if (c.notBefore.getTime() > now) {

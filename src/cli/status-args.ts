@@ -1,4 +1,4 @@
-import { isDns1123Label, isDns1123Subdomain } from "../admission/dns-name.js";
+import { isDns1123Label, isDns1123Subdomain } from "../validation/dns-name.js";
 import { PREFLIGHT_KIND } from "../api/index.js";
 import type { ModuleKey } from "../status/status-report.js";
 import { escapeForTerminal } from "../util/terminal-text.js";

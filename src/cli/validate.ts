@@ -1,4 +1,5 @@
-import { formatFieldError, type FieldError } from "../admission/field-error.js";
+import { formatFieldError, notSupported, type FieldError } from "../validation/field-error.js";
+import { FieldPath } from "../validation/field-path.js";
 import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
 import { preflightCrd } from "../api/crd/preflight-crd.js";
 import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_VERSION, type PreflightValidationOCP } from "../api/index.js";
@@ -42,7 +43,7 @@ const invalid = (name: string) => `${PREFLIGHT_KIND}.${GROUP} ${JSON.stringify(n
 function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
   if (raw["apiVersion"] !== PREFLIGHT_API_VERSION) {
-    const errors: FieldError[] = [{ type: "NotSupported", field: "apiVersion", badValue: raw["apiVersion"], detail: `supported values: "${PREFLIGHT_API_VERSION}"` }];
+    const errors: FieldError[] = [notSupported(FieldPath.root("apiVersion"), raw["apiVersion"], [PREFLIGHT_API_VERSION])];
     return { kind: "denied", source, headline: invalid(name), errors: errors.map(formatFieldError), warnings: [] };
   }
   // The API server decodes before admission: with an unknown field, no webhook ever sees the object.

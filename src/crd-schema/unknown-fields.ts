@@ -1,5 +1,5 @@
 import type { JSONSchemaProps } from "../api/crd/types.js";
-import { closestName } from "../admission/suggest.js";
+import { closestName } from "../validation/suggest.js";
 import { isObject } from "../util/is-object.js";
 
 // The API server's strict field validation for a custom resource (kubectl's default, --validate=strict):

@@ -1,7 +1,7 @@
 import { RE2JS } from "re2js";
 import type { KernelMapping } from "../api/module.js";
-import { invalid, type FieldError } from "../admission/field-error.js";
-import { FieldPath } from "../admission/field-path.js";
+import { invalid, type FieldError } from "../validation/field-error.js";
+import { FieldPath } from "../validation/field-path.js";
 
 // Which kernelMappings entry applies to a kernel, the way KMM picks it.
 
@@ -33,12 +33,6 @@ const RE2_HELP = "use Go RE2 syntax: no lookahead, lookbehind or backreferences"
 
 const regexpError = (pattern: string, fieldPath: FieldPath, error: string): FieldError =>
   invalid(fieldPath, pattern, `invalid RE2 regular expression: ${error}; ${RE2_HELP}`);
-
-/** Field errors for a kernel mapping's regexp: empty when RE2 compiles it. */
-export function validateKernelRegexp(pattern: string, fieldPath: FieldPath): FieldError[] {
-  const c = compileRE2(pattern);
-  return c.ok ? [] : [regexpError(pattern, fieldPath, c.error)];
-}
 
 /**
  * The first mapping, in list order, that matches `kernel` (the raw kernel string, not the

@@ -1,8 +1,8 @@
 import type { LocalObjectReference } from "../api/meta.js";
 import { DEFAULT_MODULE_DIR, type Build, type Module, type Sign, type TLSOptions } from "../api/module.js";
-import { formatFieldError, invalid, required, type FieldError } from "../admission/field-error.js";
-import { FieldPath } from "../admission/field-path.js";
-import { parseImageReference, type ImageReference } from "../registry/image-reference.js";
+import { formatFieldError, invalid, required, type FieldError } from "../validation/field-error.js";
+import { FieldPath } from "../validation/field-path.js";
+import { parseImageReference, type ImageReference } from "../api/image-reference.js";
 import { KERNEL_MAPPINGS_PATH, selectKernelMapping } from "./kernel-mapping.js";
 import { kernelVariables } from "./kernel-version.js";
 import { mergeBuild, mergeSign } from "./merge-build-sign.js";

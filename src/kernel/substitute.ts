@@ -1,4 +1,4 @@
-import { closestName } from "../admission/suggest.js";
+import { closestName } from "../validation/suggest.js";
 
 // Variable substitution in KMM templates (image names, files to sign): `${NAME}` and `$NAME`, with
 // NAME made of `[A-Za-z0-9_]+`, and `$$` for a literal `$`. A `$` followed by anything else is kept

@@ -1,10 +1,9 @@
-import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "../log/logger.js";
-import { describeError } from "./api-error.js";
+import { describeError, isConflict, isNotFound, statusCodeOf } from "./api-error.js";
 import { JITTER, type LeaseRecord, type LeaseTiming, leaseTimingError, nextLeaseStep, releasedLease, resolveLeaseTiming, sameLeaseRecord } from "./lease-step.js";
-import { withSignal } from "./request-options.js";
+import { type Clock, systemClock } from "../util/clock.js";
+import { deadline, withSignal } from "./request-options.js";
 
 // Leader election on a coordination.k8s.io/v1 Lease, with client-go's protocol and timing
 // (leaseDuration > renewDeadline > retryPeriod): every replica serves admission; only the leader does
@@ -18,6 +17,11 @@ export interface LeaderElectionConfig extends Partial<LeaseTiming> {
   readonly name: string;
   /** Unique per process: pod name plus a random suffix, so a restarted pod is a new candidate. */
   readonly identity: string;
+  /**
+   * Intervals (Lease age, deadlines, retry periods) are measured on its monotonic clock, so a wall-clock
+   * step cannot shorten or stretch them; its wall time only fills acquireTime and renewTime. @default systemClock
+   */
+  readonly clock?: Clock;
 }
 
 export interface LeaderCallbacks {
@@ -43,9 +47,6 @@ export interface LeaderElection {
 
 const LEASE_TYPE = { apiVersion: "coordination.k8s.io/v1", kind: "Lease" } as const;
 
-/** Intervals are measured on the monotonic clock: a wall-clock step must not shorten or stretch them. */
-const monotonicMs = () => performance.now();
-
 export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderElectionConfig, callbacks: LeaderCallbacks): LeaderElection {
   const timing = resolveLeaseTiming(config);
   const invalid = config.identity ? leaseTimingError(timing) : "the identity must not be empty";
@@ -58,6 +59,9 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
   const api = kc.makeApiClient(CoordinationV1Api);
   const { namespace, name, identity } = config;
   const lease = `${namespace}/${name}`;
+  const clock = config.clock ?? systemClock;
+  const monotonicMs = () => clock.now();
+  const wallMs = () => clock.wallNow().getTime();
 
   const stopping = new AbortController();
   let isLeader = false;
@@ -89,26 +93,11 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
     }
   };
 
-  /** A request signal aborted after `timeoutMs` or by stop(); dispose() it (AbortSignal.any leaks on Node 20). */
-  function requestSignal(timeoutMs: number) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.max(1, timeoutMs));
-    const onStop = () => controller.abort();
-    stopping.signal.addEventListener("abort", onStop, { once: true });
-    return {
-      signal: controller.signal,
-      dispose: () => {
-        clearTimeout(timer);
-        stopping.signal.removeEventListener("abort", onStop);
-      },
-    };
-  }
-
   async function read(signal: AbortSignal): Promise<V1Lease | undefined> {
     try {
       return await api.readNamespacedLease({ name, namespace }, withSignal(signal));
     } catch (err) {
-      if (codeOf(err) === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -122,7 +111,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
   }
 
   const step = (record: LeaseRecord | undefined, atMs: number) =>
-    nextLeaseStep(record, { identity, leaseDurationSeconds, nowMs: Date.now(), sinceObservedMs: monotonicMs() - atMs });
+    nextLeaseStep(record, { identity, leaseDurationSeconds, nowMs: wallMs(), sinceObservedMs: monotonicMs() - atMs });
 
   /** One attempt; true when this candidate holds the Lease afterwards. */
   async function tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
@@ -134,7 +123,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
         observe(await write(renewal.record, signal, observed!.lease));
         return true;
       } catch (err) {
-        if (codeOf(err) !== 409) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
     observe(await read(signal));
@@ -146,7 +135,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
 
   /** Runs one attempt cut off after `timeoutMs`; true on success. Failures are retried by the caller. */
   async function attempt(what: string, timeoutMs: number): Promise<boolean> {
-    const request = requestSignal(timeoutMs);
+    const request = deadline(timeoutMs, stopping.signal, clock);
     try {
       const ok = await tryAcquireOrRenew(request.signal);
       if (lastProblem !== undefined) llog.info("the Lease can be read and written again", { lease });
@@ -157,16 +146,17 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
       const problem = request.signal.aborted ? `no answer within ${timeoutMs.toFixed(0)} ms` : describeError(err);
       // A 409 is a lost race, routine with two candidates; anything else (403 RBAC, 404 namespace,
       // an unreachable server) an operator must see, once per distinct problem.
-      if (codeOf(err) === 409 || problem === lastProblem) llog.debug(`could not ${what} the Lease`, { lease, error: problem });
+      const lostRace = statusCodeOf(err) === 409; // AlreadyExists on create, Conflict on update
+      if (lostRace || problem === lastProblem) llog.debug(`could not ${what} the Lease`, { lease, error: problem });
       else llog.warn(`could not ${what} the Lease; retrying`, { lease, error: problem });
-      if (codeOf(err) !== 409) lastProblem = problem;
+      if (!lostRace) lastProblem = problem;
       return false;
     } finally {
       request.dispose();
     }
   }
 
-  const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => {});
+  const pause = (ms: number) => clock.sleep(ms, stopping.signal);
   const jittered = () => retryPeriodSeconds * 1000 * (1 + Math.random() * JITTER);
 
   /** Resolves with when (monotonic) the successful attempt was sent, or undefined on stop(). */
@@ -213,11 +203,11 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
     await renew(acquiredAt);
     isLeader = false;
     work.abort();
-    let stopped = await settlesWithin(running, workStopMs);
+    let stopped = await settlesWithin(running, workStopMs, clock);
     if (!stopped) {
       llog.error("the leader's work did not stop in time after leadership ended; another replica may already lead", { lease, allowanceMs: workStopMs });
       // Never campaign again, or release, while the old work may still act.
-      if (!stopping.signal.aborted) stopped = await settlesWithin(running, Infinity, stopping.signal);
+      if (!stopping.signal.aborted) stopped = await settlesWithin(running, Infinity, clock, stopping.signal);
     }
     notify("onStoppedLeading", () => callbacks.onStoppedLeading?.());
     return stopped;
@@ -228,17 +218,25 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
     if (!wrote) return;
     // Not bound to `stopping` (already aborted): this write is the point of stopping. The whole release
     // gets one renew deadline, so a hand-over takes at most a lease duration with the work's stop.
-    const deadline = AbortSignal.timeout(renewDeadlineMs);
+    const limit = deadline(renewDeadlineMs, undefined, clock);
+    try {
+      await releaseWithin(limit.signal);
+    } finally {
+      limit.dispose();
+    }
+  }
+
+  async function releaseWithin(signal: AbortSignal): Promise<void> {
     for (let tries = 0; tries < 2; tries++) {
       try {
-        const current = await api.readNamespacedLease({ name, namespace }, withSignal(deadline));
+        const current = await api.readNamespacedLease({ name, namespace }, withSignal(signal));
         const record = current.spec ? normalised(current.spec as Record<string, unknown>) : undefined;
         if (record?.holderIdentity !== identity) return;
-        await api.replaceNamespacedLease({ name, namespace, body: { ...current, ...LEASE_TYPE, spec: releasedLease(record, Date.now()) as V1Lease["spec"] } }, withSignal(deadline));
+        await api.replaceNamespacedLease({ name, namespace, body: { ...current, ...LEASE_TYPE, spec: releasedLease(record, wallMs()) as V1Lease["spec"] } }, withSignal(signal));
         llog.info("released the Lease", { lease });
         return;
       } catch (err) {
-        if (codeOf(err) === 409 && tries === 0) continue;
+        if (isConflict(err) && tries === 0) continue;
         llog.warn("could not release the Lease; another replica takes over when it expires", { lease, error: describeError(err), leaseDurationSeconds });
         return;
       }
@@ -269,7 +267,7 @@ export function startLeaderElection(kc: KubeConfig, log: Logger, config: LeaderE
   };
 }
 
-const codeOf = (err: unknown): unknown => (err as { code?: unknown } | null)?.code;
+
 
 /**
  * The managed fields as strings and numbers. client-node 1.4 passes MicroTime through as the string it
@@ -288,18 +286,18 @@ function normalised(spec: Record<string, unknown>): LeaseRecord {
 }
 
 /** True when `p` settled within `ms` (false on timeout, or when `signal` aborts first). */
-async function settlesWithin(p: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
+async function settlesWithin(p: Promise<unknown>, ms: number, clock: Clock, signal?: AbortSignal): Promise<boolean> {
+  let cancelTimer: (() => void) | undefined;
   let onAbort: (() => void) | undefined;
   const expired = new Promise<false>((resolve) => {
-    if (Number.isFinite(ms)) timer = setTimeout(() => resolve(false), ms);
+    if (Number.isFinite(ms)) cancelTimer = clock.setTimer(() => resolve(false), ms);
     onAbort = () => resolve(false);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     return await Promise.race([p.then(() => true), expired]);
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }

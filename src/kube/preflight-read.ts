@@ -1,6 +1,6 @@
 import { CustomObjectsApi, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import { GROUP, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../api/index.js";
-import { describeError } from "./api-error.js";
+import { describeError, isNotFound } from "./api-error.js";
 import { type ClusterConfigOptions, loadClusterConfig } from "./cluster-config.js";
 import { withSignal } from "./request-options.js";
 
@@ -46,7 +46,7 @@ export function openPreflightReader(opts: PreflightReaderOptions = {}): Prefligh
       return await request(withSignal(timeout));
     } catch (err) {
       if (timeout.aborted) throw new PreflightReadError(`${what} from ${server}: no answer within ${timeoutMs} ms`);
-      const notFound = (err as { code?: unknown }).code === 404;
+      const notFound = isNotFound(err);
       if (notFound && ifNotFound) return ifNotFound();
       const hint = notFound ? ` (is the ${PREFLIGHT_KIND} CRD installed? kubectl get crd ${PREFLIGHT_PLURAL}.${GROUP})` : "";
       throw new PreflightReadError(`${what} from ${server}: ${describeError(err)}${hint}`);

@@ -3,7 +3,7 @@
 // ~/.docker/config.json. Keys are matched like the kubelet's keyring: host (with `*.` wildcards),
 // exact port, and an optional path prefix; the most specific key wins.
 import { readFile } from "node:fs/promises";
-import { isDockerHub } from "./image-reference.js";
+import { isDockerHub } from "./registry-host.js";
 
 export type Credentials =
   | { readonly username: string; readonly password: string }

@@ -1,5 +1,6 @@
 // The registry package's public API: reference parsing, credentials, the client and its errors.
-export * from "./image-reference.js";
+export * from "../api/image-reference.js";
+export * from "./registry-host.js";
 export { credentialsFromDockerConfig, credentialsFromDockerConfigFile, DockerConfigError, type Credentials, type CredentialLookup } from "./docker-config.js";
 export { MEDIA_TYPES, formatPlatform, parsePlatform, type Descriptor, type ImageManifest, type Platform } from "./manifest.js";
 export { RegistryError, redactUrl, redactSecrets, type RegistryErrorKind } from "./registry-error.js";
@@ -14,4 +15,4 @@ export {
   type RequestOptions,
   type ResolvedImage,
 } from "./registry-client.js";
-export { DEFAULT_BACKOFF, type BackoffOptions } from "./retry-policy.js";
+export { DEFAULT_BACKOFF } from "./retry-policy.js";

@@ -1,6 +1,7 @@
 // Pure handling of the four manifest formats a registry serves for an image, and platform selection in
 // an index. Parsing reports Corrupt or Unsupported instead of throwing; the client turns that into a RegistryError.
 import { createHash } from "node:crypto";
+import { isObject } from "../util/is-object.js";
 
 export const MEDIA_TYPES = {
   ociIndex: "application/vnd.oci.image.index.v1+json",
@@ -67,14 +68,10 @@ export function digestAlgorithm(digest: string): "sha256" | "sha512" | undefined
   return digest.startsWith("sha512:") ? "sha512" : "sha256";
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
 type Checked<T> = { ok: true; value: T } | { ok: false; problem: "Corrupt" | "Unsupported"; reason: string };
 
 function parseDescriptor(v: unknown, where: string): Checked<Descriptor> {
-  if (!isRecord(v)) return { ok: false, problem: "Corrupt", reason: `${where} is not an object` };
+  if (!isObject(v)) return { ok: false, problem: "Corrupt", reason: `${where} is not an object` };
   const { mediaType, digest, size, annotations } = v;
   if (typeof digest !== "string") return { ok: false, problem: "Corrupt", reason: `${where}.digest is missing` };
   if (!DIGEST_PATTERN.test(digest)) {
@@ -84,12 +81,12 @@ function parseDescriptor(v: unknown, where: string): Checked<Descriptor> {
   }
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return { ok: false, problem: "Corrupt", reason: `${where}.size must be a non-negative integer` };
   if (mediaType !== undefined && typeof mediaType !== "string") return { ok: false, problem: "Corrupt", reason: `${where}.mediaType must be a string` };
-  const ann = isRecord(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string")) : undefined;
+  const ann = isObject(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === "string")) : undefined;
   return { ok: true, value: { mediaType: mediaType ?? "", digest, size, ...(ann && Object.keys(ann).length > 0 && { annotations: ann }) } };
 }
 
 function parsePlatformField(v: unknown): Platform | undefined {
-  if (!isRecord(v) || typeof v["os"] !== "string" || typeof v["architecture"] !== "string") return undefined;
+  if (!isObject(v) || typeof v["os"] !== "string" || typeof v["architecture"] !== "string") return undefined;
   return { os: v["os"], architecture: v["architecture"], ...(typeof v["variant"] === "string" && v["variant"] !== "" && { variant: v["variant"] }) };
 }
 
@@ -104,7 +101,7 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   } catch {
     return { ok: false, problem: "Corrupt", reason: "the manifest is not valid JSON" };
   }
-  if (!isRecord(body)) return { ok: false, problem: "Corrupt", reason: "the manifest is not a JSON object" };
+  if (!isObject(body)) return { ok: false, problem: "Corrupt", reason: "the manifest is not a JSON object" };
   const header = contentType?.split(";")[0]?.trim().toLowerCase();
   const declared = typeof body["mediaType"] === "string" ? body["mediaType"] : undefined;
   if (body["schemaVersion"] === 1 || header === MEDIA_TYPES.dockerManifestV1 || header === MEDIA_TYPES.dockerManifestV1Signed) {
@@ -175,8 +172,4 @@ export function selectPlatform(entries: readonly IndexEntry[], want: Platform): 
   });
   if (want.variant !== undefined) return candidates.find((e) => normalizePlatform(e.platform!).variant === w.variant);
   return candidates.find((e) => normalizePlatform(e.platform!).variant === w.variant) ?? candidates[0];
-}
-
-export function isIndexMediaType(mediaType: string): boolean {
-  return INDEX_TYPES.has(mediaType);
 }

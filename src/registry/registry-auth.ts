@@ -1,6 +1,7 @@
 // Authentication negotiated from the registry's challenge (distribution's token spec):
 // GET /v2/ once per registry; 200 → anonymous, Basic → credentials on each request, Bearer → a token
 // per repository scope from the realm, cached until shortly before it expires.
+import type { Clock } from "../util/clock.js";
 import type { CredentialLookup, Credentials } from "./docker-config.js";
 import { RegistryError, classifyResponse, parseErrorBody, redactUrl, type RequestContext } from "./registry-error.js";
 import type { Transport } from "./transport.js";
@@ -43,7 +44,7 @@ export class RegistryAuth {
   constructor(
     private readonly transport: Transport,
     private readonly credentials: CredentialLookup | undefined,
-    private readonly now: () => number,
+    private readonly clock: Clock,
   ) {}
 
   /** The scheme of a registry, from the cached answer to `GET /v2/` (asked once; a failure is not cached). */
@@ -112,7 +113,7 @@ export class RegistryAuth {
     const cached = this.tokens.get(key);
     if (cached) {
       const t = await cached.catch(() => undefined);
-      if (t && t.expiresAt > this.now()) return t.token;
+      if (t && t.expiresAt > this.clock.now()) return t.token;
       if (this.tokens.get(key) === cached) this.tokens.delete(key);
     }
     let p = this.tokens.get(key);
@@ -151,7 +152,7 @@ export class RegistryAuth {
         message: `${image}: ${ep.registry} is served over HTTPS but names a plain-HTTP token realm (${redactUrl(realm)}); refusing to send the imageRepoSecret credentials there`,
       });
     }
-    const started = this.now();
+    const started = this.clock.now();
     const verify = ep.verify;
     let reply;
     if (creds && "identityToken" in creds) {

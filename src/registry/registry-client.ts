@@ -4,7 +4,8 @@ import { Readable } from "node:stream";
 import type { TLSOptions } from "../api/module.js";
 import type { Logger } from "../log/logger.js";
 import type { CredentialLookup } from "./docker-config.js";
-import { formatImageReference, parseImageReference, registryApiHost, type ImageReference } from "./image-reference.js";
+import { formatImageReference, parseImageReference, type ImageReference } from "../api/image-reference.js";
+import { registryApiHost } from "./registry-host.js";
 import {
   MANIFEST_ACCEPT,
   digestAlgorithm,
@@ -18,7 +19,9 @@ import {
 } from "./manifest.js";
 import { RegistryAuth, type Authorization, type Endpoint } from "./registry-auth.js";
 import { RegistryError, classifyNetworkError, classifyResponse, parseErrorBody, type RequestContext } from "./registry-error.js";
-import { DEFAULT_BACKOFF, type BackoffOptions } from "./retry-policy.js";
+import type { BackoffOptions } from "../util/backoff.js";
+import { type Clock, systemClock } from "../util/clock.js";
+import { DEFAULT_BACKOFF } from "./retry-policy.js";
 import { MAX_ERROR_BODY_BYTES, Transport, abandon, readLimited, type Exchange, type SendInit, type SmallReply } from "./transport.js";
 import { describeMismatch, verifyChunks } from "./verify.js";
 import { parseWwwAuthenticate, pickAuthScheme, type AuthScheme } from "./www-authenticate.js";
@@ -51,8 +54,8 @@ export interface RegistryClientOptions {
   readonly userAgent?: string;
   /** Randomness for backoff jitter, in [0, 1). @default Math.random */
   readonly random?: () => number;
-  /** The clock for token expiry, in ms since the epoch. @default Date.now */
-  readonly now?: () => number;
+  /** Retry delays, request durations, Retry-After dates and token expiry. @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface RequestOptions {
@@ -105,10 +108,11 @@ export class RegistryClient {
       maxRetryAfterMs: opts.maxRetryAfterMs ?? 60_000,
       userAgent: opts.userAgent ?? "kmm-preflight",
       random: opts.random ?? Math.random,
+      clock: opts.clock ?? systemClock,
       ...(ca && { ca }),
       ...(opts.log && { log: opts.log.child({ component: "registry" }) }),
     });
-    this.auth = new RegistryAuth(this.transport, opts.credentials, opts.now ?? Date.now);
+    this.auth = new RegistryAuth(this.transport, opts.credentials, opts.clock ?? systemClock);
   }
 
   /** Closes pooled connections. The client must not be used afterwards. */

@@ -1,25 +1,7 @@
-// Pure retry arithmetic: exponential backoff with jitter, and Retry-After.
+// Pure retry arithmetic of the registry client: its backoff (src/util/backoff.ts, with jitter) and Retry-After.
+import type { BackoffOptions } from "../util/backoff.js";
 
-export interface BackoffOptions {
-  /** Delay before the first retry. @default 250 */
-  readonly initialMs?: number;
-  /** Upper bound of any backoff delay. @default 8000 */
-  readonly maxMs?: number;
-}
-
-export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 8000 } as const;
-
-/**
- * The delay before retry number `attempt` (0 for the first retry): `initialMs · 2^attempt`, capped at `maxMs`,
- * with "equal jitter" (a uniformly random point in its upper half) so that clients that failed together
- * do not come back together. `random` returns a number in [0, 1).
- */
-export function backoffDelay(attempt: number, random: () => number, o: BackoffOptions = {}): number {
-  const initial = o.initialMs ?? DEFAULT_BACKOFF.initialMs;
-  const max = o.maxMs ?? DEFAULT_BACKOFF.maxMs;
-  const base = Math.min(max, initial * 2 ** Math.max(0, attempt));
-  return Math.round(base / 2 + random() * (base / 2));
-}
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 8000 };
 
 /** Retry-After in milliseconds: delta-seconds or an HTTP-date relative to `nowMs`. Undefined when absent or unparseable. */
 export function parseRetryAfter(value: string | readonly string[] | undefined, nowMs: number): number | undefined {

@@ -1,12 +1,13 @@
 // HTTP for the registry client: one undici Agent per TLS policy, redirects followed by hand so that
 // Authorization only ever goes to the origin it belongs to, timeouts, and retries with backoff.
 import { rootCertificates } from "node:tls";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request } from "undici";
 import type { Logger } from "../log/logger.js";
 import { RETRYABLE_STATUSES, RegistryError, classifyNetworkError, classifyResponse, parseErrorBody, redactUrl, type RequestContext } from "./registry-error.js";
-import { backoffDelay, parseRetryAfter, type BackoffOptions } from "./retry-policy.js";
+import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
+import type { Clock } from "../util/clock.js";
+import { parseRetryAfter } from "./retry-policy.js";
 
 type BodyReadable = Awaited<ReturnType<typeof request>>["body"];
 
@@ -19,6 +20,7 @@ export interface TransportOptions {
   readonly ca?: readonly string[];
   readonly log?: Logger;
   readonly random: () => number;
+  readonly clock: Clock;
 }
 
 /** A response whose body the caller must consume or dump. */
@@ -91,7 +93,7 @@ export class Transport {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { "user-agent": this.o.userAgent, ...init.headers };
       if (init.authorization && current.origin === init.authorization.origin) headers["authorization"] = init.authorization.header;
-      const started = Date.now();
+      const started = this.o.clock.now();
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(current, {
@@ -111,7 +113,7 @@ export class Transport {
         }
         throw err;
       }
-      this.o.log?.debug("registry request", { method: init.method ?? "GET", url: redactUrl(current), status: res.statusCode, durationMs: Date.now() - started });
+      this.o.log?.debug("registry request", { method: init.method ?? "GET", url: redactUrl(current), status: res.statusCode, durationMs: Math.round(this.o.clock.now() - started) });
       const location = res.headers["location"];
       if (REDIRECT_STATUSES.has(res.statusCode) && typeof location === "string" && location !== "") {
         await res.body.dump().catch(() => undefined);
@@ -151,15 +153,14 @@ export class Transport {
         clearTimeout(timeout);
       }
       if (!error.retryable || n >= this.o.retries) throw error;
-      let delay = backoffDelay(n, this.o.random, this.o.backoff);
+      let delay = backoffDelay(n, this.o.backoff, this.o.random);
       if (error.retryAfterMs !== undefined) {
         if (error.retryAfterMs > this.o.maxRetryAfterMs) throw error;
         delay = Math.max(delay, error.retryAfterMs);
       }
       this.o.log?.warn("registry request failed, retrying", { image: init.ctx.image, host, attempt: n + 1, of: this.o.retries + 1, delayMs: delay, kind: error.kind, status: error.status });
-      await sleep(delay, undefined, init.signal ? { signal: init.signal } : undefined).catch(() => {
-        throw init.signal?.reason;
-      });
+      await this.o.clock.sleep(delay, init.signal);
+      init.signal?.throwIfAborted();
     }
   }
 
@@ -167,7 +168,7 @@ export class Transport {
   private async throwIfRetryable(ex: Exchange, init: SendInit): Promise<void> {
     if (!RETRYABLE_STATUSES.has(ex.status)) return;
     const text = (await readLimited(ex.body, ex.headers, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0))).toString("utf8");
-    const retryAfterMs = parseRetryAfter(ex.headers["retry-after"], Date.now());
+    const retryAfterMs = parseRetryAfter(ex.headers["retry-after"], this.o.clock.wallNow().getTime());
     throw classifyResponse(ex.status, parseErrorBody(text), retryAfterMs !== undefined ? { ...init.ctx, retryAfterMs } : init.ctx);
   }
 

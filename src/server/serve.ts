@@ -9,8 +9,9 @@ import { ensureCertificates } from "../certs/cert-files.js";
 import { CertificateReloader } from "../certs/reloader.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadClusterConfig } from "../kube/cluster-config.js";
-import { type LeaderElection, startLeaderElection } from "../kube/leader-election.js";
-import { type PreflightCache, startPreflightCache } from "../kube/preflight-cache.js";
+import { PREFLIGHTS } from "../kube/resources.js";
+import type { PreflightCache } from "../kube/preflight-cache.js";
+import { type Manager, createManager } from "../manager/manager.js";
 import type { Logger } from "../log/logger.js";
 import { type ServerMetrics, createServerMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
@@ -18,8 +19,8 @@ import { createApp } from "./app.js";
 import type { ServeConfig } from "./config.js";
 import { listenDualStack } from "../util/listen.js";
 
-// The server's lifecycle: certificates, optional cluster cache and leader election, HTTPS listener,
-// drain on shutdown.
+// The server's lifecycle: certificates, the optional cluster manager (caches, leader election, the
+// leader's work), HTTPS listener, drain on shutdown.
 
 const TLS_MIN_VERSION = "TLSv1.2";
 
@@ -51,30 +52,26 @@ function clusterConfig(config: ServeConfig, deps: ServeDeps, log: Logger): KubeC
 }
 
 /**
- * Every replica serves admission; the leader will also run the validation Jobs (the job runner). Until
- * then the leader's work is to hold the Lease, and the Lease, metric and readiness are in place for it.
+ * Every replica serves admission and keeps the caches; with --leader-elect one replica at a time runs
+ * the leader's work (without it, this replica does).
  */
-function electLeader(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics): LeaderElection {
-  const identity = `${config.podName ?? hostname()}_${randomUUID()}`;
-  return startLeaderElection(kc, deps.log, {
-    namespace: config.namespace,
-    name: config.leaderElectionId,
-    identity,
-    leaseDurationSeconds: config.leaseDurationSeconds,
-    renewDeadlineSeconds: config.renewDeadlineSeconds,
-    retryPeriodSeconds: config.retryPeriodSeconds,
-  }, {
-    onStartedLeading: (signal) => {
-      metrics.setLeader(true);
-      return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-    },
-    onStoppedLeading: () => metrics.setLeader(false),
+function startManager(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics): Manager {
+  return createManager({
+    kc,
+    log: deps.log,
+    onLeading: (leading) => metrics.setLeader(leading),
+    ...(config.leaderElect && {
+      leaderElection: {
+        namespace: config.namespace,
+        name: config.leaderElectionId,
+        identity: `${config.podName ?? hostname()}_${randomUUID()}`,
+        leaseDurationSeconds: config.leaseDurationSeconds,
+        renewDeadlineSeconds: config.renewDeadlineSeconds,
+        retryPeriodSeconds: config.retryPeriodSeconds,
+      },
+    }),
   });
 }
-
-/** The leader's caches must have synced before it may act on them; followers serve admission regardless. */
-const leaderCachesUnsynced = (election: LeaderElection | undefined, cache: PreflightCache | undefined) =>
-  election?.isLeader && cache && !cache.synced ? "leading, but the PreflightValidationOCP cache has not synced yet" : undefined;
 
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
   const log = deps.log.child({ component: "server" });
@@ -90,10 +87,13 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
 
 async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: (() => unknown)[]): Promise<RunningServer> {
   const kc = clusterConfig(config, deps, log);
-  const cache = kc && startPreflightCache(kc, deps.log);
-  if (cache) undo.push(() => cache.stop());
-  const lister: PreflightLister | undefined = cache && { list: () => cache.list() };
-  const metrics = createServerMetrics({ preflights: lister?.list });
+  let cache: PreflightCache | undefined;
+  const lister: PreflightLister = { list: () => cache?.list() };
+  const metrics = createServerMetrics({ ...(kc && { preflights: lister.list }) });
+  // Started last (below, once serving), so a replica that failed to start never leads.
+  const manager = kc && startManager(kc, config, deps, metrics);
+  if (manager) undo.push(() => manager.stop());
+  cache = manager?.informer("PreflightValidationOCP", { resource: PREFLIGHTS });
   const certLog = deps.log.child({ component: "certs" });
   if (config.generateCerts) {
     await ensureCertificates(config.certDir, { serviceName: config.serviceName, namespace: config.namespace }, certLog);
@@ -116,10 +116,10 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   undo.push(() => metricsServer.close());
 
   let draining = false;
-  // Started last (below), so a replica that failed to start never leads.
-  let election: LeaderElection | undefined;
   const app = createApp({
-    routes: preflightRoutes(lister),
+    routes: preflightRoutes(cache && lister, {
+      onLookupError: (err) => log.warn("the duplicate-release warning was skipped: the PreflightValidationOCP lookup failed", { error: err instanceof Error ? err.message : String(err) }),
+    }),
     log: deps.log,
     bodyLimitBytes: config.bodyLimitBytes,
     bufferedBodyBytes: config.bufferedBodyBytes,
@@ -127,8 +127,8 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
     draining: () => draining,
     readiness: [
       { name: "shutdown", check: () => (draining ? "shutting down" : undefined) },
-      { name: "certificates", check: () => (reloader.current.notAfter.getTime() < Date.now() ? `serving certificate expired at ${reloader.current.notAfter.toISOString()}` : undefined) },
-      { name: "leader-caches", check: () => leaderCachesUnsynced(election, cache) },
+      { name: "certificates", check: () => reloader.problem() },
+      { name: "leader-caches", check: () => manager?.readinessProblem() },
     ],
   });
 
@@ -141,8 +141,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   const port = (listening.address() as AddressInfo).port;
   log.info("serving admission webhooks over HTTPS", { host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
 
-  if (kc && config.leaderElect) election = electLeader(kc, config, deps, metrics);
-  undo.push(() => election?.stop());
+  manager?.start();
 
   let stopped: Promise<void> | undefined;
   const shutdown = (reason: string) =>
@@ -152,7 +151,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
       // Leadership is handed over while admission keeps serving through the delay and drain: another
       // replica takes the released Lease at its next retry instead of waiting out the lease duration.
       // The release is bounded by the renew deadline, so both fit the pod's grace period side by side.
-      const steppedDown = election?.stop();
+      const steppedDown = manager?.stop();
       if (config.shutdownDelaySeconds > 0) await sleep(config.shutdownDelaySeconds * 1000);
       const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
       listening.closeIdleConnections();

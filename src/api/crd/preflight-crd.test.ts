@@ -128,8 +128,16 @@ describe("preflightCrd", () => {
     it("has exactly the fields of PreflightModuleStatus in modules[]", () => {
       assert.deepEqual(
         Object.keys(moduleItem.properties!).sort(),
-        ["lastTransitionTime", "name", "namespace", "statusReason", "verificationStage", "verificationStatus"],
+        ["consecutiveErrors", "lastCheckTime", "lastTransitionTime", "name", "namespace", "specHash", "statusReason", "verificationStage", "verificationStatus"],
       );
+    });
+
+    it("has metav1.Condition conditions, a list-map keyed by type whose key is required", () => {
+      const conditions = root.properties!["status"]!.properties!["conditions"]!;
+      assert.equal(conditions["x-kubernetes-list-type"], "map");
+      assert.deepEqual(conditions["x-kubernetes-list-map-keys"], ["type"]);
+      assert.deepEqual(conditions.items!.required, ["type", "status", "lastTransitionTime", "reason", "message"]);
+      assert.deepEqual(conditions.items!.properties!["status"]!.enum, ["True", "False", "Unknown"]);
     });
 
     it("uses the TypeScript enums, as strings", () => {
@@ -167,23 +175,25 @@ describe("preflightCrd", () => {
   });
 
   describe("printer columns", () => {
-    it("show release, RT, push (wide only) and age", () => {
+    it("show kernel, verified, failed, pending and age; errors, release, RT and push only wide", () => {
       assert.deepEqual(
-        version.additionalPrinterColumns!.map((c) => [c.name, c.jsonPath, c.priority ?? 0]),
-        [
-          ["Release", ".spec.releaseImage", 0],
-          ["RT", ".spec.useRTKernel", 0],
-          ["Push", ".spec.pushBuiltImage", 1],
-          ["Age", ".metadata.creationTimestamp", 0],
-        ],
+        version.additionalPrinterColumns!.map((c) => [c.name, c.priority ?? 0]),
+        [["Kernel", 0], ["Verified", 0], ["Failed", 0], ["Errors", 1], ["Pending", 0], ["Release", 1], ["RT", 1], ["Push", 1], ["Age", 0]],
       );
     });
 
-    it("point only at fields the schema has", () => {
-      for (const { jsonPath } of version.additionalPrinterColumns!) {
-        const [top, field] = jsonPath.slice(1).split(".");
-        if (top === "metadata") continue;
-        assert.ok(root.properties![top!]?.properties?.[field!], `${jsonPath} is not in the schema`);
+    it("point only at fields the schema has, of the column's type", () => {
+      const types: Record<string, string> = { string: "string", integer: "integer", boolean: "boolean", date: "string" };
+      for (const { name, jsonPath, type } of version.additionalPrinterColumns!) {
+        if (jsonPath.startsWith(".metadata.")) continue;
+        // `.a.b[?(@.type=="X")].c` walks a, b's items, c.
+        let node: JSONSchemaProps | undefined = root;
+        for (const step of jsonPath.slice(1).split(/\.(?![^[]*\])/)) {
+          const [, field, filter] = /^([^[]+)(\[.*\])?$/.exec(step)!;
+          node = node?.properties?.[field!];
+          if (filter) node = node?.items;
+        }
+        assert.equal(node?.type, types[type], `${name}: ${jsonPath} is not a ${type} in the schema`);
       }
     });
   });

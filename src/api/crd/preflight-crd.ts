@@ -16,7 +16,9 @@ import {
   PREFLIGHT_VERSION,
   VERIFICATION_STAGES,
   VERIFICATION_STATUSES,
+  type Condition,
   type PreflightModuleStatus,
+  type PreflightSummary,
   type PreflightValidationOCPSpec,
   type PreflightValidationOCPStatus,
 } from "../preflight-validation-ocp.js";
@@ -118,6 +120,23 @@ const moduleStatusProperties = {
       'Result of the stage, as a string: "true" (verified), "false" (verification failed), ' +
       '"error" (the verification itself failed), "unknown" (verification has not started).',
   },
+  specHash: {
+    type: "string",
+    maxLength: 64,
+    description:
+      "Hash of the parts of the Module's spec this verdict was reached for (kmm-preflight's bookkeeping): a Module " +
+      "whose hash changes is validated again from the image stage.",
+  },
+  lastCheckTime: {
+    type: "string",
+    format: "date-time",
+    description: "When the current stage last finished (RFC 3339); a failed Module is checked again some time after it.",
+  },
+  consecutiveErrors: {
+    type: "integer",
+    format: "int32",
+    description: "Checks in a row that ended in error; the retry backoff grows with it.",
+  },
 } satisfies Record<keyof PreflightModuleStatus, JSONSchemaProps>;
 
 // Every list-map key must be required (or defaulted): the API server rejects the CRD otherwise.
@@ -129,7 +148,43 @@ const moduleStatusRequired = [
   "verificationStatus",
 ] satisfies RequiredKeys<PreflightModuleStatus>[];
 
+/** Kubernetes' metav1.Condition schema, as controller-gen renders it. */
+const conditionProperties = {
+  type: { type: "string", maxLength: 316, description: "Type of the condition: Complete or Verified." },
+  status: { type: "string", enum: ["True", "False", "Unknown"], description: "Status of the condition." },
+  observedGeneration: { type: "integer", format: "int64", description: "The metadata.generation the condition was set for." },
+  lastTransitionTime: { type: "string", format: "date-time", description: "When the status last changed." },
+  reason: { type: "string", minLength: 1, maxLength: 1024, description: "CamelCase reason for the last transition." },
+  message: { type: "string", maxLength: 32768, description: "Human-readable details." },
+} satisfies Record<keyof Condition, JSONSchemaProps>;
+
+const conditionRequired = ["type", "status", "lastTransitionTime", "reason", "message"] satisfies RequiredKeys<Condition>[];
+
+const count = (description: string): JSONSchemaProps => ({ type: "integer", format: "int32", description });
+const summaryProperties = {
+  verified: count('Modules whose verificationStatus is "true".'),
+  failed: count('Modules whose verificationStatus is "false": they would not load on the upgraded kernel as they stand.'),
+  errors: count('Modules whose verificationStatus is "error": they could not be checked (retried).'),
+  pending: count('Modules whose verificationStatus is "unknown": not checked yet, or being checked.'),
+} satisfies Record<keyof PreflightSummary, JSONSchemaProps>;
+
 const statusProperties = {
+  conditions: {
+    type: "array",
+    description:
+      "Complete: True once every Module has a verdict (none unknown). Verified: True when every Module is verified. " +
+      "Wait for both with kubectl wait --for=condition=Complete.",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+    items: { type: "object", required: conditionRequired, properties: conditionProperties },
+  },
+  observedGeneration: { type: "integer", format: "int64", description: "The metadata.generation this status was computed for." },
+  kernelVersion: { type: "string", maxLength: 256, description: "Kernel of the release image (and flavour) that Modules are validated against." },
+  summary: {
+    type: "object",
+    description: "Counts of status.modules by verificationStatus.",
+    properties: summaryProperties,
+  },
   modules: {
     type: "array",
     maxItems: MAX_STATUS_MODULES,
@@ -147,20 +202,31 @@ const statusProperties = {
 
 // Columns of `kubectl get pfvo`. There is deliberately no per-Module column: the API server prints
 // only the first match of a JSONPath, so `.status.modules[*].verificationStatus` would show the
-// first Module's status as if it were the whole result. A summary needs a status field (e.g.
-// conditions or counters) that the API does not have yet.
+// first Module's status as if it were the whole result; the summary and conditions say it whole.
 const printerColumns: CustomResourceColumnDefinition[] = [
+  { name: "Kernel", type: "string", jsonPath: ".status.kernelVersion", description: "Kernel of the release being validated against" },
+  {
+    name: "Verified",
+    type: "string",
+    jsonPath: '.status.conditions[?(@.type=="Verified")].status',
+    description: "True when every Module is verified for that kernel",
+  },
+  { name: "Failed", type: "integer", jsonPath: ".status.summary.failed", description: "Modules that would not load on that kernel" },
+  { name: "Errors", type: "integer", jsonPath: ".status.summary.errors", description: "Modules that could not be checked", priority: 1 },
+  { name: "Pending", type: "integer", jsonPath: ".status.summary.pending", description: "Modules not checked yet, or being checked" },
   {
     name: "Release",
     type: "string",
     jsonPath: ".spec.releaseImage",
     description: "Release image whose kernel is validated",
+    priority: 1,
   },
   {
     name: "RT",
     type: "boolean",
     jsonPath: ".spec.useRTKernel",
     description: "Whether the real-time kernel is validated",
+    priority: 1,
   },
   {
     name: "Push",

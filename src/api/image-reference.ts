@@ -1,6 +1,8 @@
 // Pure parsing of OCI image references, following the grammar of distribution/reference:
 //   reference := [domain "/"] path-component ("/" path-component)* [":" tag] ["@" digest]
 // Image names in KMM Modules may hold ${KERNEL_FULL_VERSION}-style variables: substitute first, then parse.
+// It sits in src/api because it is the grammar of fields of the API (releaseImage, containerImage):
+// validation, the kernel semantics and the registry client all read references with it.
 
 export const DEFAULT_REGISTRY = "docker.io";
 export const NAME_MAX_LENGTH = 255;
@@ -109,20 +111,6 @@ export function parseImageReference(input: string): ParseResult {
     ok: true,
     ref: { registry, registryExplicit, repository: normalized, ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) },
   };
-}
-
-/** Where the registry API of Docker Hub lives: `docker.io` is a name, not a host that serves /v2/. */
-export const DOCKER_HUB_API_HOST = "registry-1.docker.io";
-const DOCKER_HUB_ALIASES = new Set([DEFAULT_REGISTRY, "index.docker.io", "registry.hub.docker.com", DOCKER_HUB_API_HOST]);
-
-/** Whether `registry` (as written in a reference or a docker config key) names Docker Hub. */
-export function isDockerHub(registry: string): boolean {
-  return DOCKER_HUB_ALIASES.has(registry.toLowerCase());
-}
-
-/** The host[:port] that serves the registry API for `registry`: Docker Hub's aliases map to registry-1.docker.io, anything else is itself. */
-export function registryApiHost(registry: string): string {
-  return isDockerHub(registry) ? DOCKER_HUB_API_HOST : registry;
 }
 
 /** The fully qualified form, e.g. `docker.io/library/busybox:latest` or `quay.io/org/img@sha256:…`; a reference with neither tag nor digest gets no `:latest`. */

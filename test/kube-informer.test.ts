@@ -3,12 +3,16 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/index.js";
+import { type Informer, NAMESPACE_INDEX, labelIndex, startInformer } from "../src/kube/informer.js";
+import type { KubeObject as StoredObject } from "../src/kube/json-api.js";
 import { startPreflightCache, type PreflightCache, type PreflightCacheOptions } from "../src/kube/preflight-cache.js";
+import { PODS } from "../src/kube/resources.js";
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./support/kube-api-server.js";
 import { captureLog } from "./support/captured-log.js";
 import { waitFor } from "./support/wait.js";
 
-// The PreflightValidationOCP cache against the in-memory API server, through the real client-node.
+// The generic informer, and the PreflightValidationOCP cache built on it, against the in-memory API server
+// through the real client-node.
 
 const GVP = { group: GROUP, version: PREFLIGHT_VERSION, plural: PREFLIGHT_PLURAL };
 const FAST: PreflightCacheOptions = { relistBackoff: { initialMs: 20, maxMs: 100 }, requestTimeoutMs: 300 };
@@ -87,10 +91,10 @@ describe("startPreflightCache()", () => {
     it("answers undefined synchronously, keeps retrying, and syncs once the server answers", async () => {
       await withCache(async ({ server, cache, lines }) => {
         assert.equal(cache.list(), undefined);
-        await sleep(400); // longer than requestTimeoutMs: the first LIST has been aborted
+        // requestTimeoutMs is 300: the first LIST is aborted and the failure logged.
+        await waitFor("the timeout logged", () => lines.some((l) => l["level"] === "warn" && l["component"] === "kube" && String(l["error"]).includes("no answer within 300 ms")));
         assert.equal(cache.list(), undefined);
         assert.equal(cache.synced, false);
-        assert.ok(lines.some((l) => l["level"] === "warn" && l["component"] === "kube" && String(l["error"]).includes("no answer within 300 ms")));
         server.faults.clear();
         await waitFor("sync", () => cache.synced);
         assert.deepEqual(names(cache), ["a"]);
@@ -179,9 +183,10 @@ describe("startPreflightCache()", () => {
         await waitFor("sync", () => cache.synced && server.openWatches() === 1);
         server.faults.hang();
         server.faults.dropWatches();
-        await sleep(400); // the hung watch is torn down after requestTimeoutMs and retried
+        const watches = server.requests.filter((r) => r.watch).length;
+        // Each hung watch is torn down after requestTimeoutMs (300 ms) and retried.
+        await waitFor("two hung watches retried", () => server.requests.filter((r) => r.watch).length >= watches + 2);
         assert.deepEqual(names(cache), ["a"]);
-        assert.ok(server.requests.filter((r) => r.watch).length >= 3);
         server.seed(pfvo("b"));
         server.faults.clear();
         await waitFor("b seen", () => names(cache)?.join() === "a,b");
@@ -233,6 +238,109 @@ describe("startPreflightCache()", () => {
       } finally {
         await server.close();
       }
+    });
+  });
+});
+
+describe("startInformer()", () => {
+  const pod = (name: string, namespace: string, labels: Record<string, string> = {}): KubeObject =>
+    ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace, labels }, spec: {}, status: { phase: "Pending" } });
+  const podNames = (pods: readonly { metadata?: { namespace?: string; name?: string } }[]) => pods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).sort();
+
+  /** Runs `fn` with a server and an informer of Pods (the core group) labelled managed-by=us, and always stops both. */
+  async function withPods(fn: (ctx: { server: KubeApiServer; pods: Informer<StoredObject>; events: string[] }) => Promise<void>, seed: KubeObject[] = []) {
+    const server = await startKubeApiServer();
+    server.seed(...seed);
+    const pods = startInformer<StoredObject>(server.kubeConfig(), {
+      resource: PODS,
+      labelSelector: "managed-by=us",
+      indexes: { stage: labelIndex("stage") },
+      log: captureLog().log,
+      relistBackoff: FAST.relistBackoff!,
+      requestTimeoutMs: 300,
+    });
+    const events: string[] = [];
+    pods.onEvent((e) => {
+      const id = `${e.object.metadata?.namespace}/${e.object.metadata?.name}`;
+      events.push(e.type === "update" ? `update ${id} ${String((e.old["status"] as { phase?: string }).phase)}->${String((e.object["status"] as { phase?: string }).phase)}` : `${e.type} ${id}`);
+    });
+    try {
+      await fn({ server, pods, events });
+    } finally {
+      await pods.stop();
+      await server.close();
+    }
+  }
+
+  describe("given a label selector and a label index", () => {
+    it("stores only matching objects, and files them by namespace and by label", async () => {
+      await withPods(async ({ pods }) => {
+        assert.equal(await pods.waitForSync(), true);
+        assert.deepEqual(podNames(pods.list()!), ["ns1/a", "ns1/b", "ns2/c"]);
+        assert.deepEqual(podNames(pods.byIndex(NAMESPACE_INDEX, "ns1")), ["ns1/a", "ns1/b"]);
+        assert.deepEqual(podNames(pods.byIndex("stage", "image")), ["ns1/a", "ns2/c"]);
+        assert.deepEqual(pods.byIndex("stage", "sign"), []);
+        assert.equal(pods.get("b", "ns1")?.metadata?.name, "b");
+        assert.equal(pods.get("other", "ns1"), undefined);
+      }, [
+        pod("a", "ns1", { "managed-by": "us", stage: "image" }),
+        pod("b", "ns1", { "managed-by": "us", stage: "build" }),
+        pod("c", "ns2", { "managed-by": "us", stage: "image" }),
+        pod("d", "ns2", { "managed-by": "someone-else", stage: "image" }),
+      ]);
+    });
+  });
+
+  describe("given changes while it watches", () => {
+    it("tells handlers about adds, updates (with the old object) and deletes, and keeps the indexes current", async () => {
+      await withPods(async ({ server, pods, events }) => {
+        await pods.waitForSync();
+        server.seed(pod("b", "ns1", { "managed-by": "us", stage: "image" }));
+        server.modify("pods", "a", "ns1", (o) => {
+          o["status"] = { phase: "Running" };
+          o.metadata!.labels = { "managed-by": "us", stage: "build" };
+        });
+        server.remove("pods", "b", "ns1");
+        await waitFor("three events after the initial add", () => events.length === 4);
+        assert.deepEqual(events, ["add ns1/a", "add ns1/b", "update ns1/a Pending->Running", "delete ns1/b"]);
+        assert.deepEqual(podNames(pods.byIndex("stage", "build")), ["ns1/a"]);
+        assert.deepEqual(pods.byIndex("stage", "image"), []);
+      }, [pod("a", "ns1", { "managed-by": "us", stage: "image" })]);
+    });
+
+    it("reports as deleted what a relist after 410 no longer finds", async () => {
+      await withPods(async ({ server, pods, events }) => {
+        await waitFor("watching", () => pods.synced && server.openWatches() === 1);
+        server.faults.dropWatches();
+        server.remove("pods", "a", "ns1");
+        server.compact();
+        await waitFor("a deleted", () => events.includes("delete ns1/a"));
+        assert.deepEqual(pods.list(), []);
+      }, [pod("a", "ns1", { "managed-by": "us" })]);
+    });
+
+    it("keeps calling the other handlers when one throws", async () => {
+      await withPods(async ({ server, pods, events }) => {
+        pods.onEvent(() => {
+          throw new Error("handler bug");
+        });
+        await pods.waitForSync();
+        server.seed(pod("b", "ns1", { "managed-by": "us" }));
+        await waitFor("b added", () => events.includes("add ns1/b"));
+      }, [pod("a", "ns1", { "managed-by": "us" })]);
+    });
+  });
+
+  describe("waitForSync()", () => {
+    it("answers false when its signal aborts before the first list", async () => {
+      await withPods(async ({ server, pods }) => {
+        server.faults.hang();
+        const c = new AbortController();
+        const waited = pods.waitForSync(c.signal);
+        c.abort();
+        assert.equal(await waited, false);
+        server.faults.clear();
+      });
     });
   });
 });

@@ -24,6 +24,18 @@ describe("required()", () => {
   });
 });
 
+describe("the error constructors", () => {
+  describe("given a path through a list item", () => {
+    it("keep the path's segments beside its rendering", () => {
+      const p = FieldPath.root("spec", "moduleLoader", "container", "kernelMappings").index(2).child("regexp");
+      for (const e of [sut.required(p), sut.invalid(p, "(", "bad"), sut.forbidden(p, "no"), sut.duplicate(p, 1), sut.tooLong(p, 3), sut.internalError(p, "x"), sut.notSupported(p, "x", ["y"])]) {
+        assert.equal(e.path, p);
+        assert.equal(e.field, "spec.moduleLoader.container.kernelMappings[2].regexp");
+      }
+    });
+  });
+});
+
 describe("invalid()", () => {
   describe("given a value and a detail", () => {
     it("builds an Invalid error that carries the value", () => {

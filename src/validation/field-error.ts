@@ -5,7 +5,9 @@ export type FieldErrorType = "Required" | "Invalid" | "NotSupported" | "Forbidde
 
 export interface FieldError {
   readonly type: FieldErrorType;
-  /** Full path from the object root, e.g. `spec.releaseImage`. */
+  /** Where the error is, segment by segment: what finds the value again (ratcheting). */
+  readonly path: FieldPath;
+  /** `path` rendered from the object root, e.g. `spec.releaseImage`: what messages and StatusCause show. */
   readonly field: string;
   /** Omitted when it would leak (secrets) or swamp the message (TooLong). */
   readonly badValue?: unknown;
@@ -15,7 +17,7 @@ export interface FieldError {
 const NO_VALUE = Symbol("no value");
 
 function make(type: FieldErrorType, path: FieldPath, badValue: unknown, detail: string): FieldError {
-  return badValue === NO_VALUE ? { type, field: `${path}`, detail } : { type, field: `${path}`, badValue, detail };
+  return badValue === NO_VALUE ? { type, path, field: `${path}`, detail } : { type, path, field: `${path}`, badValue, detail };
 }
 
 export const required = (p: FieldPath, detail = ""): FieldError => make("Required", p, NO_VALUE, detail);

@@ -84,6 +84,72 @@ describe("FieldPath.key()", () => {
   });
 });
 
+describe("FieldPath.segments", () => {
+  describe("given names, an index and a key", () => {
+    it("keeps each step in order, by kind", () => {
+      assert.deepEqual(FieldPath.root("spec").child("kernelMappings").index(2).key("a.b").child("regexp").segments, [
+        { kind: "field", name: "spec" },
+        { kind: "field", name: "kernelMappings" },
+        { kind: "index", index: 2 },
+        { kind: "key", key: "a.b" },
+        { kind: "field", name: "regexp" },
+      ]);
+    });
+  });
+
+  describe("given empty names", () => {
+    it("leaves them out, as the rendering does", () => {
+      assert.deepEqual(FieldPath.root().child("", "spec").segments, [{ kind: "field", name: "spec" }]);
+      assert.equal(FieldPath.root("spec").child("").toString(), "spec");
+    });
+  });
+});
+
+describe("valueAt()", () => {
+  const obj = {
+    spec: {
+      kernelMappings: [{ regexp: "^5" }, { literal: "5.14" }, { regexp: "^6" }],
+      "a.b": "dotted",
+      labels: { "app.kubernetes.io/name": "x" },
+    },
+  };
+  const KM = FieldPath.root("spec", "kernelMappings");
+
+  describe("given a path through a list item", () => {
+    it("returns the value in that item", () => {
+      assert.equal(sut.valueAt(obj, KM.index(2).child("regexp")), "^6");
+      assert.deepEqual(sut.valueAt(obj, KM.index(1)), { literal: "5.14" });
+    });
+  });
+
+  describe("given a field or key whose name holds a dot", () => {
+    it("takes the name whole instead of splitting it", () => {
+      assert.equal(sut.valueAt(obj, FieldPath.root("spec").child("a.b")), "dotted");
+      assert.equal(sut.valueAt(obj, FieldPath.root("spec", "labels").key("app.kubernetes.io/name")), "x");
+    });
+  });
+
+  describe("given the empty path", () => {
+    it("returns the root", () => {
+      assert.equal(sut.valueAt(obj, FieldPath.root()), obj);
+    });
+  });
+
+  describe("given a path the object does not have", () => {
+    for (const [what, p] of [
+      ["an index past the end", KM.index(3).child("regexp")],
+      ["an index into an object", FieldPath.root("spec").index(0)],
+      ["a name inside a list", KM.child("0")],
+      ["a name inside a string", KM.index(0).child("regexp", "length")],
+      ["an inherited property", FieldPath.root("spec", "constructor")],
+    ] as const) {
+      it(`returns undefined for ${what}`, () => {
+        assert.equal(sut.valueAt(obj, p), undefined);
+      });
+    }
+  });
+});
+
 describe("FieldPath.toString()", () => {
   describe("given a template literal", () => {
     it("renders the path", () => {
