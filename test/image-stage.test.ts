@@ -193,7 +193,8 @@ describe("image stage against a real registry", () => {
     }
     async function moduleFile(name: string, modules: Module[]): Promise<string> {
       const f = path.join(dir, name);
-      await writeFile(f, modules.map((m) => JSON.stringify(m)).join("\n---\n"));
+      // YAML documents (JSON is YAML): a stream that starts with { would be read, as kubectl reads it, as JSON objects only.
+      await writeFile(f, `---\n${modules.map((m) => JSON.stringify(m)).join("\n---\n")}`);
       return f;
     }
 
