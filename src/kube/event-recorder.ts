@@ -1,11 +1,12 @@
 import type { KubeEvent } from "../jobs/objects.js";
 import type { Clock } from "../util/clock.js";
-import { isAlreadyExists } from "./api-error.js";
 import { EVENTS } from "./resources.js";
 import type { Writer } from "./writer.js";
 
 // Events on an object, aggregated as client-go's recorder does: an Event with a deterministic name is
-// created once; the same event again raises its count and lastTimestamp instead of adding another.
+// created once; the same event again raises its count and lastTimestamp instead of adding another. As
+// in client-go, counts are remembered in memory (RBAC grants create and patch, not get): after a
+// restart a repeat refreshes lastTimestamp and message without knowing the count.
 
 export interface EventToRecord {
   /** Deterministic per occurrence kind (what aggregates). */
@@ -28,7 +29,16 @@ export interface EventRecorder {
   record(about: InvolvedObject, e: EventToRecord): Promise<void>;
 }
 
+/** Events whose counts are remembered; the oldest are forgotten first. */
+const MAX_REMEMBERED = 4096;
+
 export function createEventRecorder(writer: Writer, o: { component: string; instance: string; clock: Clock }): EventRecorder {
+  const counts = new Map<string, number>();
+  const remember = (key: string, count: number) => {
+    counts.delete(key);
+    counts.set(key, count);
+    if (counts.size > MAX_REMEMBERED) counts.delete(counts.keys().next().value!);
+  };
   return {
     async record(about, e) {
       const namespace = about.namespace ?? "default";
@@ -48,13 +58,11 @@ export function createEventRecorder(writer: Writer, o: { component: string; inst
         reportingComponent: o.component,
         reportingInstance: o.instance,
       };
-      try {
-        if ((await writer.create(EVENTS, event)) === "created") return;
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-      }
-      const existing = await writer.get<KubeEvent & { metadata: { name: string } }>(EVENTS, e.name, namespace);
-      await writer.mergePatch(EVENTS, e.name, namespace, { count: (existing?.count ?? 1) + 1, lastTimestamp: now, message: e.message });
+      const key = `${namespace}/${e.name}`;
+      if ((await writer.create(EVENTS, event)) === "created") return remember(key, 1);
+      const count = counts.get(key);
+      await writer.mergePatch(EVENTS, e.name, namespace, { ...(count !== undefined && { count: count + 1 }), lastTimestamp: now, message: e.message });
+      if (count !== undefined) remember(key, count + 1);
     },
   };
 }

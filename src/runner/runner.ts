@@ -19,9 +19,11 @@ import { WorkQueue } from "./work-queue.js";
 // queues every one (the level-triggered backstop), and while this replica leads, one worker reconciles
 // them one at a time. Every replica keeps the caches warm; only the leader acts.
 
-export interface RunnerConfig extends PlanConfig {
+export interface RunnerConfig extends Omit<PlanConfig, "jobImage"> {
   /** Cron expression, with seconds, of the sweep (`--sweep-schedule`). */
   readonly sweepSchedule: string;
+  /** The image of the validation Jobs, or how to find it (asked once, when this replica starts leading). */
+  readonly jobImage: string | (() => Promise<string>);
 }
 
 export interface RunnerOptions {
@@ -52,7 +54,8 @@ export function startRunner(o: RunnerOptions): Runner {
   const memory = new RunnerMemory();
   const metrics = o.metrics?.({ queueDepth: () => queue.depth, runningJobs: () => view.activeJobs().length });
   const kernels = new KernelLookups({ source: o.kernelSource, onSettled: (name) => queue.add(name), clock: o.clock });
-  const deps = { view, writer: o.writer, kernels, config: o.config, clock: o.clock, log, memory, ...(metrics && { metrics }) };
+  let jobImage = typeof o.config.jobImage === "string" ? o.config.jobImage : undefined;
+  const deps = { view, writer: o.writer, kernels, get config() { return { ...o.config, jobImage: jobImage ?? "" }; }, clock: o.clock, log, memory, ...(metrics && { metrics }) };
   let sweepFailures: number | undefined;
   /** Aborts when this replica stops leading: a sweep waiting on the queue then gives up. */
   let leadership: AbortSignal | undefined;
@@ -120,12 +123,13 @@ export function startRunner(o: RunnerOptions): Runner {
 
   o.manager.runWhileLeading("runner", async (signal) => {
     leadership = signal;
+    if (jobImage === undefined && typeof o.config.jobImage === "function") jobImage = await o.config.jobImage();
     const cron = CronJob.from({
       cronTime: o.config.sweepSchedule,
       onTick: () => void sweep().catch((err: unknown) => log.error("sweep failed", { error: describeError(err) })),
       start: true,
     });
-    log.info("running validation Jobs", { preflights: view.preflights().length, modules: view.modules().length, sweepSchedule: o.config.sweepSchedule, maxRunningJobs: o.config.maxRunningJobs });
+    log.info("running validation Jobs", { jobImage, preflights: view.preflights().length, modules: view.modules().length, sweepSchedule: o.config.sweepSchedule, maxRunningJobs: o.config.maxRunningJobs });
     all();
     try {
       await queue.run(worker, onError, signal);

@@ -35,8 +35,8 @@ export interface ServeConfig {
   readonly leaseDurationSeconds: number;
   readonly renewDeadlineSeconds: number;
   readonly retryPeriodSeconds: number;
-  /** Image the validation Jobs run: this product's own (the Deployment sets it to the image it runs). */
-  readonly jobImage: string;
+  /** Image the validation Jobs run; undefined: the server's own (read from its Pod), else DEFAULT_JOB_IMAGE. */
+  readonly jobImage?: string;
   /** Cron expression, with seconds, of the sweeper. */
   readonly sweepSchedule: string;
   /** Cap on this product's running Jobs, cluster-wide. */
@@ -88,7 +88,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "leaseDurationSeconds", flag: "leader-lease-duration-seconds", env: "LEADER_LEASE_DURATION_SECONDS", kind: "positiveSeconds", default: "15", help: "how long the Lease holds without renewal (whole seconds)" },
   { key: "renewDeadlineSeconds", flag: "leader-renew-deadline-seconds", env: "LEADER_RENEW_DEADLINE_SECONDS", kind: "positiveSeconds", default: "10", help: "the leader steps down when it could not renew for this long" },
   { key: "retryPeriodSeconds", flag: "leader-retry-period-seconds", env: "LEADER_RETRY_PERIOD_SECONDS", kind: "positiveSeconds", default: "2", help: "time between attempts to acquire or renew the Lease" },
-  { key: "jobImage", flag: "job-image", env: "JOB_IMAGE", kind: "string", default: "kmm-preflight:latest", help: "image the validation Jobs run (the Deployment sets it to its own image)" },
+  { key: "jobImage", flag: "job-image", env: "JOB_IMAGE", kind: "string", default: undefined, help: `image the validation Jobs run; default: the server's own image, read from its Pod (POD_NAME, POD_NAMESPACE), else ${"kmm-preflight:latest"}` },
   { key: "sweepSchedule", flag: "sweep-schedule", env: "SWEEP_SCHEDULE", kind: "cron", default: "*/30 * * * * *", help: "cron expression (with seconds) of the sweeper, which re-plans every PreflightValidationOCP" },
   { key: "maxRunningJobs", flag: "max-running-jobs", env: "MAX_RUNNING_JOBS", kind: "count", default: "20", help: "cap on this product's running Jobs, cluster-wide" },
   { key: "revalidateAfterSeconds", flag: "revalidate-after-seconds", env: "REVALIDATE_AFTER_SECONDS", kind: "wholeSeconds", default: "600", help: "a false Module is checked again after this long, even unchanged (images get pushed later)" },

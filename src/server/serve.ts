@@ -14,7 +14,8 @@ import type { PreflightCache } from "../kube/preflight-cache.js";
 import { type Manager, createManager } from "../manager/manager.js";
 import { createEventRecorder } from "../kube/event-recorder.js";
 import { readPullSecret } from "../kube/pull-secret.js";
-import { createWriter } from "../kube/writer.js";
+import { type Writer, createWriter } from "../kube/writer.js";
+import { readOwnImage } from "../kube/own-image.js";
 import { createRunnerMetrics } from "../metrics/runner-metrics.js";
 import { clusterWriter } from "../runner/kube-ports.js";
 import { releaseKernelSource } from "../runner/release-kernel-source.js";
@@ -34,6 +35,8 @@ const TLS_MIN_VERSION = "TLSv1.2";
 const ERROR_BACKOFF = { initialMs: 10_000, maxMs: 600_000 };
 /** A Pod that looks stuck (image pull, mount, scheduling) this long is reported as the Module's error. */
 const STUCK_AFTER_MS = 30_000;
+/** The Jobs' image outside a pod, when no --job-image is given. */
+const DEFAULT_JOB_IMAGE = "kmm-preflight:latest";
 
 export interface RunningServer {
   readonly port: number;
@@ -94,7 +97,7 @@ function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: Preflig
     writer: clusterWriter(writer, recorder),
     kernelSource: releaseKernelSource({ pullSecret: () => readPullSecret(writer, config.releasePullSecret), log: deps.log, clock: systemClock }),
     config: {
-      jobImage: config.jobImage,
+      jobImage: config.jobImage ?? (() => jobImageOfThisPod(writer, config, deps.log)),
       sweepSchedule: config.sweepSchedule,
       maxRunningJobs: config.maxRunningJobs,
       revalidateAfterMs: config.revalidateAfterSeconds * 1000,
@@ -106,6 +109,17 @@ function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: Preflig
     log: deps.log,
     metrics: (sources) => createRunnerMetrics(metrics.registry, sources),
   });
+}
+
+/** The server's own image (the Jobs run it too), else DEFAULT_JOB_IMAGE; logged either way. */
+async function jobImageOfThisPod(writer: Writer, config: ServeConfig, log: Logger): Promise<string> {
+  const podName = config.podName;
+  const found = podName ? await readOwnImage(writer, config.namespace, podName).catch((err: unknown) => {
+    log.warn("could not read this Pod to find its image; set --job-image", { error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }) : undefined;
+  if (!found) log.info(`validation Jobs run ${DEFAULT_JOB_IMAGE}`, { reason: podName ? `pod ${config.namespace}/${podName} or its container not found` : "no POD_NAME: not running in a pod" });
+  return found ?? DEFAULT_JOB_IMAGE;
 }
 
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
