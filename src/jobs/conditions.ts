@@ -20,22 +20,24 @@ const names = (entries: readonly PreflightModuleStatus[], status: string, max = 
 
 export interface ConditionInput {
   readonly entries: readonly PreflightModuleStatus[];
-  /** Modules with a check running now (a recheck of a verdict included). */
-  readonly running: number;
   /** Why no Module can be checked yet (the kernel is being read), if so. */
   readonly blocked?: string;
 }
 
 type NewCondition = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
 
-/** Complete and Verified, before their times are set. */
+/**
+ * Complete and Verified, before their times are set. A recheck of a Module that has a verdict (a
+ * revalidation, an error's retry) does not make the validation incomplete: Complete would otherwise
+ * flap for as long as one Module keeps failing, and a pipeline waiting on it could not rely on it.
+ */
 export function preflightConditions(i: ConditionInput): NewCondition[] {
   const s = summarize(i.entries);
   const total = i.entries.length;
   let complete: NewCondition;
   if (i.blocked) complete = { type: CONDITION_COMPLETE, status: "False", reason: "KernelPending", message: i.blocked };
-  else if (s.pending > 0 || i.running > 0) {
-    complete = { type: CONDITION_COMPLETE, status: "False", reason: "ChecksRunning", message: `${s.pending} of ${total} Modules not checked yet; ${i.running} check${i.running === 1 ? "" : "s"} running` };
+  else if (s.pending > 0) {
+    complete = { type: CONDITION_COMPLETE, status: "False", reason: "ChecksRunning", message: `${s.pending} of ${total} Modules not checked yet` };
   } else complete = { type: CONDITION_COMPLETE, status: "True", reason: total ? "AllModulesChecked" : "NoModules", message: total ? `all ${total} Modules have a verdict` : "there is no Module in the cluster" };
 
   let verified: NewCondition;

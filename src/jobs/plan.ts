@@ -120,7 +120,6 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   const deletions: JobDeletion[] = [];
   const outcomes: PlannedOutcome[] = [];
   let slots = Math.max(0, config.maxRunningJobs - o.runningJobs);
-  let running = 0;
   let nextLookMs = Infinity;
   const lookAt = (ms: number) => {
     if (ms > nowMs) nextLookMs = Math.min(nextLookMs, ms);
@@ -219,7 +218,6 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       continue;
     }
     if (o.pendingCreates.has(jobKey)) {
-      running++;
       entries.push(same ?? entry(m, "unknown", `image check starting: Job ${jobId}`, { specHash: hash }));
       continue;
     }
@@ -231,7 +229,6 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     }
     if (slots > 0) {
       slots--;
-      running++;
       create.push(buildImageJob({ preflight: { name: pf.metadata.name!, uid }, module: m, kernel, specHash: hash, image: config.jobImage, deadlineSeconds: config.jobDeadlineSeconds }));
       entries.push(same ?? entry(m, "unknown", `image check starting: Job ${jobId}`, { specHash: hash }));
     } else {
@@ -243,7 +240,6 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   function fromOutcome(m: Module, outcome: JobOutcome, job: Job, same: PreflightModuleStatus | undefined, hash: string): PreflightModuleStatus {
     const jobRef = { namespace: job.metadata.namespace ?? "", name: job.metadata.name ?? "", ...(job.metadata.uid && { uid: job.metadata.uid }) };
     if (outcome.state === "running") {
-      running++;
       if (outcome.sinceMs !== undefined) lookAt(outcome.sinceMs + config.stuckAfterMs);
       // A recheck keeps the verdict it may replace; a first check is unknown until it ends.
       return same ?? entry(m, "unknown", `image check running: ${outcome.detail}`, { specHash: hash });
@@ -279,7 +275,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   const status: PreflightValidationOCPStatus = {
     ...pf.status,
     modules: listed,
-    conditions: setConditions(pf.status?.conditions, preflightConditions({ entries: listed, running, ...(blocked && { blocked }) }), now, pf.metadata.generation),
+    conditions: setConditions(pf.status?.conditions, preflightConditions({ entries: listed, ...(blocked && { blocked }) }), now, pf.metadata.generation),
     ...(pf.metadata.generation !== undefined && { observedGeneration: pf.metadata.generation }),
     ...(kernelVersion !== undefined && { kernelVersion }),
     summary: summarize(listed),
