@@ -276,8 +276,8 @@ describe("kubectl kustomize manifests/", () => {
     });
 
     it("requests and limits memory as measured by bench/memory (README, Resources), with no CPU limit", () => {
-      assert.deepEqual(container.resources?.requests, { cpu: "50m", memory: "288Mi" });
-      assert.deepEqual(container.resources?.limits, { memory: "512Mi" });
+      assert.deepEqual(container.resources?.requests, { cpu: "50m", memory: "336Mi" });
+      assert.deepEqual(container.resources?.limits, { memory: "608Mi" });
     });
 
     it("spreads replicas across nodes", () => {

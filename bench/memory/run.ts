@@ -3,7 +3,7 @@
 // node:https server measured in the same run, on the Node the image ships (24). Its figures set the
 // Deployment's memory request and limit (README, "Resources").
 //   npm run bench:memory -- [--node PATH] [--node-options "--flag ..."] [--connections 24] [--load-seconds 10]
-//     [--pfvos 1000] [--status-modules 50] [--modules 5000] [--skip-cluster] [--env NAME=VALUE]... [--json FILE]
+//     [--pfvos 10] [--status-modules 512] [--modules 5000] [--skip-cluster] [--env NAME=VALUE]... [--json FILE]
 // --env passes a server setting (README, "Running the server"), e.g. --env BUFFERED_BODY_BYTES=1073741824.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -25,8 +25,8 @@ const { values } = parseArgs({
     node: { type: "string" },
     connections: { type: "string", default: "24" },
     "load-seconds": { type: "string", default: "10" },
-    pfvos: { type: "string", default: "1000" },
-    "status-modules": { type: "string", default: "50" },
+    pfvos: { type: "string", default: "10" },
+    "status-modules": { type: "string", default: "512" },
     modules: { type: "string", default: "5000" },
     "node-options": { type: "string" },
     "skip-cluster": { type: "boolean", default: false },
@@ -175,7 +175,8 @@ try {
   noCluster.load = await load(`https://127.0.0.1:${alone.port}${VALIDATE_PREFLIGHT_PATH}`, alone.child.pid!);
   alone.child.kill("SIGTERM");
 
-  // 3. kmm-preflight leading in a large cluster: its watch cache holds every PreflightValidationOCP.
+  // 3. kmm-preflight leading in a large cluster: its caches hold every PreflightValidationOCP and Module,
+  // and its runner plans and creates the validation Jobs (up to MAX_RUNNING_JOBS) as in a cluster.
   let largeCluster: Figures | undefined;
   if (!values["skip-cluster"]) {
   const kubeconfig = path.join(dir, "kubeconfig");
