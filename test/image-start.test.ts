@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { statSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,7 +19,25 @@ const uid = Number(/^USER\s+(\d+)/m.exec(runtime)?.[1]);
 const workdir = /^WORKDIR\s+(\S+)/m.exec(runtime)?.[1] ?? "/";
 const defaults = parseServeConfig([], {});
 const certDir = defaults.ok ? defaults.config.certDir : "";
-const asRoot = process.getuid?.() === 0;
+/** Whether another user can reach `file`: every directory above it searchable, the file readable (and executable) by others. */
+function reachableByOthers(file: string, executable = false): boolean {
+  try {
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) return false;
+      if (dir === path.dirname(dir)) break;
+    }
+    const need = executable ? 0o005 : 0o004;
+    return (statSync(file).mode & need) === need;
+  } catch {
+    return false;
+  }
+}
+const runAsImageUser =
+  process.getuid?.() !== 0
+    ? "needs root to run as another uid"
+    : !reachableByOthers(process.execPath, true) || !reachableByOthers(path.join(REPO, "src/cli/main.ts"))
+      ? `the image's uid cannot reach ${process.execPath} or this checkout`
+      : false;
 
 /** Runs `serve` as the image's user in `cwd`, until it serves or exits; then stops it. */
 async function serveAs(cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -53,7 +72,7 @@ describe("the image started with no mounts", () => {
     assert.match(runtime, made, `the runtime stage creates ${workdir}/${certDir} owned by ${uid}`);
   });
 
-  it("starts as that user with only the cert dir writable, generating a development certificate", { skip: !asRoot && "needs root to run as another uid" }, async () => {
+  it("starts as that user with only the cert dir writable, generating a development certificate", { skip: runAsImageUser }, async () => {
     const app = await mkdtemp(path.join(tmpdir(), "kmm-preflight-image-"));
     try {
       await chmod(app, 0o755);
@@ -67,7 +86,7 @@ describe("the image started with no mounts", () => {
     }
   });
 
-  it("without a writable cert dir, exits 2 saying what to mount or where to write", { skip: !asRoot && "needs root to run as another uid" }, async () => {
+  it("without a writable cert dir, exits 2 saying what to mount or where to write", { skip: runAsImageUser }, async () => {
     const app = await mkdtemp(path.join(tmpdir(), "kmm-preflight-image-"));
     try {
       await chmod(app, 0o755);
