@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { FieldPath } from "./field-path.js";
 import * as sut from "./label.js";
 
 describe("isQualifiedName()", () => {
@@ -38,4 +39,23 @@ describe("isValidLabelValue()", () => {
   for (const v of ["-x", "x-", "a b", "a/b", "ü"]) {
     it(`reports ${JSON.stringify(v)}`, () => assert.match(sut.isValidLabelValue(v)[0]!, /^a valid label must be an empty string or consist of/));
   }
+});
+
+describe("validateLabelMap()", () => {
+  const P = FieldPath.root("spec", "selector");
+  it("accepts a node selector as people write them, and nothing", () => {
+    assert.deepEqual(sut.validateLabelMap({ "node-role.kubernetes.io/worker": "", "feature.node.kubernetes.io/pci-10de.present": "true" }, P), []);
+    assert.deepEqual(sut.validateLabelMap(undefined, P), []);
+  });
+  it("reports each bad key and value at its key", () => {
+    const errs = sut.validateLabelMap({ "bad key": "x", good: "bad value", other: 5 }, P);
+    assert.deepEqual(errs.map((e) => [e.type, e.field]), [
+      ["Invalid", "spec.selector[bad key]"],
+      ["Invalid", "spec.selector[good]"],
+      ["Invalid", "spec.selector[other]"],
+    ]);
+  });
+  it("reports a list as Invalid at the map", () => {
+    assert.deepEqual(sut.validateLabelMap(["a"], P).map((e) => [e.type, e.field]), [["Invalid", "spec.selector"]]);
+  });
 });

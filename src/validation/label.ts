@@ -1,4 +1,7 @@
+import { isObject } from "../util/is-object.js";
 import { isDns1123Subdomain } from "./dns-name.js";
+import { type FieldError, invalid } from "./field-error.js";
+import type { FieldPath } from "./field-path.js";
 
 // Label keys and values, as apimachinery's IsQualifiedName and IsValidLabelValue: bare messages; callers
 // attach the field path.
@@ -38,4 +41,17 @@ export function isValidLabelValue(value: string): string[] {
   if (value.length > LABEL_VALUE_MAX_LENGTH) msgs.push(`must be no more than ${LABEL_VALUE_MAX_LENGTH} characters`);
   if (!LABEL_VALUE_RE.test(value)) msgs.push(`a valid label must be an empty string or ${NAME_CHARS.replace("must consist", "consist")} (e.g. 'MyValue', or 'my_value', or '12345', regex used for validation is '${LABEL_VALUE_FMT}')`);
   return msgs;
+}
+
+/**
+ * A map of label keys to label values (labels, or a node selector, as apimachinery's ValidateLabels):
+ * each bad key or value reported at its own key. Absent is fine; callers say when it is required.
+ */
+export function validateLabelMap(v: unknown, p: FieldPath): FieldError[] {
+  if (v === undefined || v === null) return [];
+  if (!isObject(v)) return [invalid(p, v, "must be a map of label keys to label values")];
+  return Object.entries(v).flatMap(([key, value]) => [
+    ...isQualifiedName(key).map((m) => invalid(p.key(key), key, m)),
+    ...(typeof value === "string" ? isValidLabelValue(value).map((m) => invalid(p.key(key), value, m)) : [invalid(p.key(key), value, "must be a string")]),
+  ]);
 }
