@@ -1,9 +1,5 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { PassThrough } from "node:stream";
 import request from "supertest";
 import type { AdmissionRecord } from "../src/admission/http.js";
@@ -14,11 +10,11 @@ import { moduleWith, validModule } from "../src/admission/test-modules.js";
 import { type Module, type PreflightValidationOCP, VALIDATE_MODULE_ENFORCE_PATH, VALIDATE_MODULE_PATH } from "../src/api/index.js";
 import { createLogger } from "../src/log/logger.js";
 import { createApp } from "../src/server/app.js";
-import type { RunningServer } from "../src/server/serve.js";
-import { startServerWithCluster } from "./support/cluster-server.js";
+import { type ClusterUnderTest, startClusterUnderTest } from "./support/cluster-server.js";
 import { httpsRequest } from "./support/https-client.js";
-import { type KubeApiServer, startKubeApiServer } from "./support/kube-api-server.js";
-import { RELEASE_DIGEST } from "./support/reviews.js";
+import type { KubeApiServer, KubeObject } from "./support/kube-api-server.js";
+import { RELEASE_DIGEST, reviewOf } from "./support/reviews.js";
+import { eventually } from "./support/wait.js";
 
 // Module policy over HTTP: the express app in-process (supertest), then the real HTTPS server with the
 // real client-node watching the test API server, where the runner's status.kernelVersion appears.
@@ -26,24 +22,16 @@ import { RELEASE_DIGEST } from "./support/reviews.js";
 const EL9_4 = "5.14.0-427.26.1.el9_4.x86_64";
 const KM = "spec.moduleLoader.container.kernelMappings";
 
-/** An AdmissionReview as the API server sends it for a Module. */
-function moduleReview(object: unknown, over: Partial<AdmissionRequest> = {}): AdmissionReview {
-  return {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: randomUUID(),
-      kind: { group: "kmm.sigs.x-k8s.io", version: "v1beta1", kind: "Module" },
-      resource: { group: "kmm.sigs.x-k8s.io", version: "v1beta1", resource: "modules" },
-      namespace: "drivers",
-      name: (object as Module | undefined)?.metadata?.name,
-      operation: "CREATE",
-      userInfo: { username: "kubernetes-admin" },
-      object,
-      ...over,
-    },
-  };
-}
+/** An AdmissionReview as the API server sends it for a Module in namespace drivers. */
+const moduleReview = (object: unknown, over: Partial<AdmissionRequest> = {}): AdmissionReview =>
+  reviewOf({
+    kind: { group: "kmm.sigs.x-k8s.io", version: "v1beta1", kind: "Module" },
+    resource: { group: "kmm.sigs.x-k8s.io", version: "v1beta1", resource: "modules" },
+    namespace: "drivers",
+    name: (object as Module | undefined)?.metadata?.name,
+    object,
+    ...over,
+  });
 
 const pfvo = (name: string, kernel?: string): PreflightValidationOCP =>
   ({
@@ -128,40 +116,20 @@ describe("Module policy through the express app", () => {
 });
 
 describe("Module policy on the HTTPS server with a cluster configured", () => {
-  let dir: string;
+  let cluster: ClusterUnderTest | undefined;
   let api: KubeApiServer;
-  let server: RunningServer;
-  let ca: string;
 
   const validate = async (p: string, m: Module): Promise<Answer> => {
-    const res = await httpsRequest(server.port, { ca, path: p, body: moduleReview(m) });
+    const res = await httpsRequest(cluster!.server.port, { ca: cluster!.ca, path: p, body: moduleReview(m) });
     assert.equal(res.status, 200);
     return JSON.parse(res.body).response as Answer;
   };
 
-  /** Asks until `ok` holds: the cache syncs and follows the watch asynchronously. */
-  async function eventually(ask: () => Promise<Answer>, ok: (a: Answer) => boolean, what: string): Promise<Answer> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const a = await ask();
-      if (ok(a)) return a;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${JSON.stringify(a)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-module-policy-"));
-    api = await startKubeApiServer();
-    api.seed(...([pfvo("upgrade-4-16", EL9_4), pfvo("not-read-yet")] as unknown as Parameters<KubeApiServer["seed"]>));
-    ({ server, ca } = await startServerWithCluster(api, dir));
+    cluster = await startClusterUnderTest([pfvo("upgrade-4-16", EL9_4), pfvo("not-read-yet")] as unknown as KubeObject[]);
+    api = cluster.api;
   });
-  after(async () => {
-    api?.faults.clear();
-    await server?.shutdown("test done");
-    await api?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.close());
 
   it("warns from the kernel a cached PreflightValidationOCP's status names", async () => {
     const r = await eventually(() => validate(VALIDATE_MODULE_PATH, el92Only()), (a) => (a.warnings ?? []).length > 0, "the preflight warning");
