@@ -40,7 +40,7 @@ function findingFor(module: Module, p: PreflightValidationOCP, kernel: string): 
   if (r.ok || r.skip) return undefined;
   const name = p.metadata?.name ?? "";
   const release = shortRelease(String(p.spec?.releaseImage ?? ""));
-  const moduleName = `${module.metadata?.namespace ? `${module.metadata.namespace}/` : ""}${module.metadata?.name ?? module.metadata?.generateName ?? ""}`;
+  const moduleName = `${module.metadata?.namespace ? `${module.metadata.namespace}/` : ""}${module.metadata?.name || module.metadata?.generateName || ""}`;
   const head = `Module ${moduleName} will fail preflight for release ${release} (PreflightValidationOCP ${name})`;
   // With the kernel's variables known, a failure without field errors is a missing mapping.
   if (!r.errors) {
