@@ -167,8 +167,111 @@ describe("the runner against the test API server, a real registry and the real C
         assert.equal(j.metadata!.labels!["app.kubernetes.io/managed-by"], "kmm-preflight");
         assert.equal(j.metadata!.ownerReferences![0]!.kind, "PreflightValidationOCP");
       }
-      const events = c.api.objects("events", "default").filter((e) => (e["involvedObject"] as { name?: string }).name === "upgrade");
-      assert.deepEqual(events.map((e) => e["reason"]).sort(), ["ModuleCheckError", "ModuleFailed", "ModuleFailed", "ModuleVerified", "ModuleVerified", "ModuleVerified"]);
+      // One Event per Module transition, recorded once the status that holds it has landed.
+      const reasons = () => c.api.objects("events", "default").filter((e) => (e["involvedObject"] as { name?: string }).name === "upgrade").map((e) => e["reason"]).sort();
+      await waitFor("an Event per verdict", () => reasons().length >= 6, 10_000);
+      assert.deepEqual(reasons(), ["ModuleCheckError", "ModuleFailed", "ModuleFailed", "ModuleVerified", "ModuleVerified", "ModuleVerified"]);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe("the runner over a Module's life", () => {
+  it("retries a fixed Module, drops a deleted one (and its Job), and removes every Job with the PreflightValidationOCP", async () => {
+    const c = await cluster([module("good"), module("broken", { image: `${"$"}{MOD_NAMESPACE}.invalid/x:1` }), module("later")]);
+    try {
+      const api = new JsonApi(c.api.kubeConfig());
+      await api.create(PREFLIGHTS, pfvo("upgrade"));
+      await waitFor("Complete", () => complete(c, "upgrade"), 60_000);
+      assert.deepEqual(verdicts(c, "upgrade"), { good: "true", broken: "error", later: "false" });
+
+      // Fixed: the Module now names an image that exists; it is validated again at once.
+      c.api.modify("modules.kmm.sigs.x-k8s.io", "broken", "drivers", (m) => {
+        const spec = m["spec"] as Module["spec"];
+        spec.moduleLoader!.container.kernelMappings[0]!.containerImage = `${reg.host}/kmm/good:\${KERNEL_FULL_VERSION}`;
+        spec.moduleLoader!.container.modprobe.moduleName = "good";
+      });
+      await waitFor("broken verified", () => c.entry("upgrade", "broken")?.verificationStatus === "true", 30_000);
+
+      // Deleted: its entry leaves the status, and its Job goes.
+      const laterJobs = () => c.jobs().filter((j) => j.metadata!.labels!["kmm.node.kubernetes.io/module.name"] === "later");
+      assert.equal(laterJobs().length, 1);
+      c.api.remove("modules.kmm.sigs.x-k8s.io", "later", "drivers");
+      await waitFor("later gone from status", () => !c.entry("upgrade", "later"), 10_000);
+      await waitFor("later's Job deleted", () => laterJobs().length === 0, 10_000);
+
+      await api.delete(PREFLIGHTS, "upgrade", undefined, { propagationPolicy: "Background" });
+      await waitFor("every Job removed with its owner", () => c.jobs().length === 0, 10_000);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("reports a Job whose image cannot be pulled as error with the kubelet's reason, within the grace period", async () => {
+    const c = await cluster([module("good")], { unpullable: (image) => image === "kmm-preflight:test" });
+    try {
+      await new JsonApi(c.api.kubeConfig()).create(PREFLIGHTS, pfvo("upgrade"));
+      await waitFor("error", () => c.entry("upgrade", "good")?.verificationStatus === "error", 20_000);
+      assert.match(c.entry("upgrade", "good")!.statusReason!, /cannot start: ImagePullBackOff: Back-off pulling image "kmm-preflight:test"/);
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe("the runner under contention and faults", () => {
+  it("two runners with one Lease create each Job once, and the second carries on from the status when the first stops", async () => {
+    const c = await cluster([module("good"), module("private", { secret: "pull" }), pullSecret("pull")], { runners: 2 });
+    try {
+      await new JsonApi(c.api.kubeConfig()).create(PREFLIGHTS, pfvo("upgrade"));
+      await waitFor("Complete", () => complete(c, "upgrade"), 60_000);
+      const creates = () => c.api.requests.filter((r) => r.method === "POST" && r.path.endsWith("/jobs")).length;
+      assert.equal(creates(), 2);
+      const leader = c.managers.findIndex((m) => m.leading);
+      await c.managers[leader]!.stop();
+      await waitFor("the other leads", () => c.managers[1 - leader]!.leading, 10_000);
+      // Let it reconcile (and sweep) a few times: verified Modules are never checked again.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.equal(creates(), 2);
+      assert.deepEqual(verdicts(c, "upgrade"), { good: "true", private: "true" });
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("loses nothing to a storm of 409s on the status, and keeps what others wrote there", async () => {
+    const c = await cluster([module("good"), module("missing")]);
+    try {
+      c.api.faults.failNext(8, 409, { match: { method: "PUT", path: /\/status$/ }, message: "the object has been modified; please apply your changes to the latest version and try again" });
+      await new JsonApi(c.api.kubeConfig()).create(PREFLIGHTS, pfvo("upgrade"));
+      // Another controller writes a condition of its own meanwhile.
+      await waitFor("first status", () => c.status("upgrade")?.modules !== undefined, 30_000);
+      c.api.modify(PF, "upgrade", undefined, (o) => {
+        const s = o["status"] as { conditions?: unknown[] };
+        s.conditions = [...(s.conditions ?? []), { type: "ApprovedByOps", status: "True", reason: "Manual", message: "ok", lastTransitionTime: "2026-12-01T00:00:00Z" }];
+      });
+      await waitFor("Complete", () => complete(c, "upgrade"), 60_000);
+      assert.deepEqual(verdicts(c, "upgrade"), { good: "true", missing: "false" });
+      assert.ok(condition(c, "upgrade", "ApprovedByOps"), "another writer's condition is kept");
+      assert.ok(c.api.requests.filter((r) => r.method === "PUT" && r.path.endsWith("/status")).length >= 8);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("recovers without a restart from an API server answering 503 for 20 s during a sweep", async () => {
+    const c = await cluster([module("good")]);
+    try {
+      await new JsonApi(c.api.kubeConfig()).create(PREFLIGHTS, pfvo("upgrade"));
+      await waitFor("Complete", () => complete(c, "upgrade"), 60_000);
+      c.api.faults.failNext(1_000_000, 503);
+      // A Module appears while the API server is failing; the caches and the runner must catch up after.
+      c.api.seed(module("private", { secret: "pull" }), pullSecret("pull"));
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+      c.api.faults.clear();
+      await waitFor("private verified after the outage", () => c.entry("upgrade", "private")?.verificationStatus === "true", 60_000);
+      assert.ok(c.lines.some((l) => l["level"] === "warn" && /503/.test(String(l["error"]))), "the outage was logged");
     } finally {
       await c.stop();
     }
