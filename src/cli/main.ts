@@ -15,7 +15,7 @@ const USAGE = `Usage: kmm-preflight <command> [flags]
 
 Commands:
   serve                         run the admission webhook server (HTTPS); see: kmm-preflight serve --help
-  validate -f <file>|-          default and validate PreflightValidationOCP YAML offline, as the webhooks would
+  validate -f <file>|-          default and validate PreflightValidationOCP and Module YAML offline, as the webhooks would
   check --module <file> (--release-image <ref> [--rt] | --kernel <version>)
                                 the image stage for Modules: does the image for that kernel hold the module?
                                 see: kmm-preflight check --help

@@ -3,7 +3,8 @@ import { formatFieldError, formatInvalid, notSupported, type FieldError } from "
 import { FieldPath } from "../validation/field-path.js";
 import { PREFLIGHT_GVK } from "../admission/preflight-routes.js";
 import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
-import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type PreflightValidationOCP } from "../api/index.js";
+import { validateModuleDocument } from "../admission/module-document.js";
+import { GROUP, MODULE_KIND, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type PreflightValidationOCP } from "../api/index.js";
 import { describeObject, readYamlObjects } from "./yaml-documents.js";
 
 // `kmm-preflight validate`: the admission chain (defaulting, then validation) over YAML documents,
@@ -35,10 +36,19 @@ function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   return { kind: "admitted", source, object: defaulted, warnings: verdict.warnings };
 }
 
+/** A Module is checked, never changed: Module policy has no defaulting. */
+function admitModule(raw: Record<string, unknown>, source: string): DocumentResult {
+  const { errors, warnings } = validateModuleDocument(raw);
+  if (!errors.length) return { kind: "admitted", source, object: raw, warnings };
+  const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
+  return { kind: "denied", source, message: formatInvalid(`${MODULE_KIND}.${GROUP}`, name, errors), errors: errors.map(formatFieldError), warnings };
+}
+
 /** Every document of a YAML stream, in order; `sourceName` names the file in messages. */
 export function validateDocuments(text: string, sourceName: string): DocumentResult[] {
   return readYamlObjects(text, sourceName).map((doc): DocumentResult => {
     if (!doc.ok) return { kind: "unparsable", source: doc.source, message: doc.message };
+    if (doc.value["kind"] === MODULE_KIND) return admitModule(doc.value, doc.source);
     if (doc.value["kind"] !== PREFLIGHT_KIND) {
       return { kind: "passed-through", source: doc.source, object: doc.value, note: `${describeObject(doc.value)} is not a ${PREFLIGHT_KIND}; passed through unchanged` };
     }

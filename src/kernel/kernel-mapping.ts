@@ -34,6 +34,12 @@ const RE2_HELP = "use Go RE2 syntax: no lookahead, lookbehind or backreferences"
 const regexpError = (pattern: string, fieldPath: FieldPath, error: string): FieldError =>
   invalid(fieldPath, pattern, `invalid RE2 regular expression: ${error}; ${RE2_HELP}`);
 
+/** A `regexp` of a kernel mapping compiles as KMM compiles it (RE2), or one Invalid error at `p`. */
+export function validateKernelRegexp(pattern: string, p: FieldPath): FieldError[] {
+  const compiled = compileRE2(pattern);
+  return compiled.ok ? [] : [regexpError(pattern, p, compiled.error)];
+}
+
 /**
  * The first mapping, in list order, that matches `kernel` (the raw kernel string, not the
  * normalised one):

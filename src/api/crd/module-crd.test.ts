@@ -38,9 +38,11 @@ describe("moduleCrd", () => {
       assert.deepEqual(at("spec.selector").additionalProperties, { type: "string" });
     });
 
-    it("requires modprobe.moduleName and at least one kernel mapping", () => {
-      assert.deepEqual(at("spec.moduleLoader.container.modprobe").required, ["moduleName"]);
+    it("requires modprobe and at least one kernel mapping, each with the containerImage key, but not moduleName (rawArgs may replace it)", () => {
+      assert.deepEqual(at("spec.moduleLoader.container").required, ["modprobe", "kernelMappings"]);
+      assert.equal(at("spec.moduleLoader.container.modprobe").required, undefined);
       assert.equal(at("spec.moduleLoader.container.kernelMappings").minItems, 1);
+      assert.deepEqual(at("spec.moduleLoader.container.kernelMappings[]").required, ["containerImage"]);
     });
 
     it("defaults dirName like KMM", () => {
@@ -50,8 +52,20 @@ describe("moduleCrd", () => {
     it("models every kernel mapping field", () => {
       assert.deepEqual(
         Object.keys(at("spec.moduleLoader.container.kernelMappings[]").properties!).sort(),
-        ["build", "containerImage", "literal", "regexp", "registryTLS", "sign"],
+        ["build", "containerImage", "inTreeModuleToRemove", "inTreeModulesToRemove", "literal", "regexp", "registryTLS", "sign"],
       );
+    });
+  });
+
+  describe("given the fields Module policy reads", () => {
+    it("models tolerations field by field", () => {
+      assert.deepEqual(Object.keys(at("spec.tolerations[]").properties!).sort(), ["effect", "key", "operator", "tolerationSeconds", "value"]);
+    });
+
+    it("keeps devicePlugin and dra apart, as upstream's CEL rule does", () => {
+      assert.deepEqual(at("spec")["x-kubernetes-validations"]?.map((r) => r.rule), ["!(has(self.dra) && has(self.devicePlugin))"]);
+      assert.deepEqual(at("spec.dra").required, ["container", "driverName"]);
+      assert.deepEqual(at("spec.devicePlugin.container").required, ["image"]);
     });
   });
 
@@ -64,6 +78,10 @@ describe("moduleCrd", () => {
       "spec.moduleLoader.container.kernelMappings[]",
       "spec.moduleLoader.container.build",
       "spec.moduleLoader.container.sign",
+      "spec.devicePlugin",
+      "spec.devicePlugin.container",
+      "spec.devicePlugin.volumes[]",
+      "spec.dra",
       "status",
     ]) {
       it(`preserves unknown fields in ${path}`, () => {
