@@ -117,8 +117,10 @@ describe("retries, timeouts and redirects", () => {
       proxy.fault({ path: /\/manifests\//, fault: "hang" });
       const controller = new AbortController();
       const reason = new Error("preflight cancelled");
-      setTimeout(() => controller.abort(reason), 100);
+      // Abort once the request has reached the registry (not after a fixed time: a busy machine may not have sent it yet).
+      const sent = setInterval(() => count(/\/manifests\//) >= 1 && (clearInterval(sent), controller.abort(reason)), 5);
       await assert.rejects(clientFor({ retries: 3, timeoutMs: 10_000 }).getImage(ref(), { signal: controller.signal }), (e: unknown) => e === reason);
+      clearInterval(sent);
       assert.equal(count(/\/manifests\//), 1);
     });
   });

@@ -110,7 +110,8 @@ describe("serve with a cluster: kmm_preflight_modules", () => {
         spec: { releaseImage: RELEASE_DIGEST },
         status: { modules: [entry("a", "true"), entry("b", "true"), entry("c", "false"), entry("d", "bogus")] },
       });
-      const a = await start("pod-a");
+      // Without the runner, which would rewrite this status (its Modules do not exist).
+      const a = await start("pod-a", { NO_RUNNER: "true" });
       const series = (s: string) => `kmm_preflight_modules{preflight="upgrade-4-18",verification_status="${s}"}`;
       let text = "";
       await waitFor("the cache synced", async () => sample((text = await metrics(a.server.metricsPort)), series("true")) !== undefined);

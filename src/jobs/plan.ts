@@ -9,7 +9,7 @@ import {
   type PreflightValidationOCPStatus,
   type VerificationStatus,
 } from "../api/index.js";
-import { resolveModuleTarget } from "../kernel/module-target.js";
+import { type ModuleTargetResult, resolveModuleTarget } from "../kernel/module-target.js";
 import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
 import { preflightConditions, setConditions, summarize } from "./conditions.js";
 import { buildImageJob } from "./image-job.js";
@@ -103,6 +103,19 @@ export interface Plan {
 }
 
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/**
+ * What a Module means for a kernel, by object: every PFVO re-plans every Module on every pass, and the
+ * caches hand out the same (never mutated) object until the Module changes.
+ */
+const targets = new WeakMap<Module, Map<string, ModuleTargetResult>>();
+function targetFor(m: Module, kernel: string): ModuleTargetResult {
+  let byKernel = targets.get(m);
+  if (!byKernel) targets.set(m, (byKernel = new Map()));
+  let t = byKernel.get(kernel);
+  if (!t) byKernel.set(kernel, (t = resolveModuleTarget(m, kernel)));
+  return t;
+}
 const timeMs = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 const cut = (s: string, max = MAX_STATUS_REASON_LENGTH) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
@@ -156,13 +169,16 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
 
   const checkedBefore = (hash: string, prev: PreflightModuleStatus | undefined) => (prev?.specHash === hash && prev.verificationStatus !== "unknown" ? prev : undefined);
 
-  const live = o.modules.filter(isLive);
   // Modules never checked first, then the longest unchecked: the cap should not starve anyone.
-  const order = [...live].sort((a, b) => {
-    const pa = previous.get(keyOf(a.metadata.namespace!, a.metadata.name!));
-    const pb = previous.get(keyOf(b.metadata.namespace!, b.metadata.name!));
-    return (pa ? 1 : 0) - (pb ? 1 : 0) || (timeMs(pa?.lastCheckTime) || 0) - (timeMs(pb?.lastCheckTime) || 0) || compare(keyOf(a.metadata.namespace!, a.metadata.name!), keyOf(b.metadata.namespace!, b.metadata.name!));
-  });
+  const order = o.modules
+    .filter(isLive)
+    .map((m) => {
+      const key = keyOf(m.metadata.namespace!, m.metadata.name!);
+      const prev = previous.get(key);
+      return { m, key, checked: prev ? 1 : 0, last: timeMs(prev?.lastCheckTime) || 0 };
+    })
+    .sort((a, b) => a.checked - b.checked || a.last - b.last || compare(a.key, b.key))
+    .map((x) => x.m);
 
   const entries: PreflightModuleStatus[] = [];
   for (const m of order) {
@@ -181,7 +197,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     }
     const kernel = o.kernel.kernel;
     const same = checkedBefore(hash, prev);
-    const target = resolveModuleTarget(m, kernel);
+    const target = targetFor(m, kernel);
     if (!target.ok) {
       // Decided from the spec alone, no Job: the verdict changes only with the spec.
       const status = target.skip ? "true" : "false";
