@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { RegistryClient, RegistryError, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
+import { file } from "./support/layers.js";
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
@@ -39,7 +40,7 @@ describe("retries, timeouts and redirects", () => {
     // Basic auth, so that the redirect test can check where Authorization goes.
     reg = await startRegistry({ auth: "htpasswd" });
     proxy = await startRegistryProxy(reg.url);
-    image = await pushSimpleImage(reg, "kmm/img", "v1", { files: [{ path: "lib/modules/x.ko", content: randomBytes(200_000) }] });
+    image = await pushSimpleImage(reg, "kmm/img", "v1", { files: [file("lib/modules/x.ko", randomBytes(200_000))] });
     const c = new RegistryClient({ tls: () => reg.tls, credentials: credentialsFromDockerConfig(dockerConfigFor(reg)) });
     layer = await drain(await c.openBlob(`${reg.host}/kmm/img:v1`, image.layers[0]!));
     await c.close();

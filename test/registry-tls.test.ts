@@ -44,8 +44,9 @@ describe("registry TLS", () => {
       const logged: string[] = [];
       const c = clientFor({ retries: 3, log: captureLog(logged) });
       await assert.rejects(c.getImage(`${https.host}/kmm/tls:v1`), (e: unknown) => {
-        isRegistryError("Unreachable", /TLS verification of 127\.0\.0\.1:\d+ failed .*insecureSkipTLSVerify/)(e);
+        isRegistryError("Unreachable", /TLS verification of 127\.0\.0\.1:\d+ failed .*trust the registry's CA/)(e);
         assert.equal((e as RegistryError).retryable, false);
+        assert.equal((e as RegistryError).tlsFailure, "UntrustedCertificate");
         return true;
       });
       assert.equal(logged.filter((l) => l.includes("retrying")).length, 0);
@@ -70,8 +71,12 @@ describe("registry TLS", () => {
   });
 
   describe("given a plain-HTTP registry without registryTLS.insecure", () => {
-    it("fails, suggesting registryTLS.insecure", async () => {
-      await assert.rejects(clientFor({}).getImage(`${http.host}/kmm/plain:v1`), isRegistryError("Unreachable", /registryTLS\.insecure/));
+    it("fails, saying the registry may speak plain HTTP", async () => {
+      await assert.rejects(clientFor({}).getImage(`${http.host}/kmm/plain:v1`), (e: unknown) => {
+        isRegistryError("Unreachable", /may speak plain HTTP/)(e);
+        assert.equal((e as RegistryError).tlsFailure, "NotTls");
+        return true;
+      });
     });
   });
 });
