@@ -63,6 +63,20 @@ describe("registry TLS", () => {
     });
   });
 
+  describe("given one client asked for a registry with and without verification (per request)", () => {
+    it("does not let what it learned without verifying steer the verified requests: it asks /v2/ again", async () => {
+      const logged: string[] = [];
+      const c = clientFor({ ca: https.ca!, log: captureLog(logged) });
+      const pings = () => logged.filter((l) => l.includes('"registry request"') && l.includes(`${https.host}/v2/"`)).length;
+      await c.getImage(`${https.host}/kmm/tls:v1`, { tls: { insecureSkipTLSVerify: true } });
+      await c.getImage(`${https.host}/kmm/tls:v1`, { tls: { insecureSkipTLSVerify: true } });
+      assert.equal(pings(), 1);
+      const r = await c.getImage(`${https.host}/kmm/tls:v1`);
+      assert.equal(r.digest, secureImage.digest);
+      assert.equal(pings(), 2);
+    });
+  });
+
   describe("given registryTLS.insecure for a plain-HTTP registry", () => {
     it("pulls over HTTP", async () => {
       const r = await clientFor({ tls: () => ({ insecure: true }) }).getImage(`${http.host}/kmm/plain:v1`);
