@@ -8,6 +8,7 @@ import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/
 import { captureLog } from "./support/registry-log.js";
 import { isRegistryError } from "./support/registry-assert.js";
 import { FakeClock } from "./support/fake-clock.js";
+import { startRegistryProxy, type RunningProxy } from "./support/registry-proxy.js";
 
 
 /** Clients of one test registry (no retries), closed together in after(). */
@@ -174,6 +175,47 @@ describe("Bearer token auth", () => {
     });
   });
 
+  describe("given a 401 with a fresh challenge for a token the client still holds (revoked, or the registry restarted)", () => {
+    let proxy: RunningProxy;
+    before(async () => {
+      proxy = await startRegistryProxy(reg.url);
+    });
+    after(() => proxy?.close());
+    const manifestRequests = () => proxy.requests.filter((r) => /\/manifests\//.test(r.url));
+    const challenge = () => ({
+      status: 401,
+      headers: { "www-authenticate": `Bearer realm="${reg.tokenServer!.realm}",service="${reg.tokenServer!.service}",scope="repository:team/img:pull",error="invalid_token"` },
+      body: JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }),
+    });
+    // The proxy's host is the registry name here, so the credentials are looked up for any name.
+    const viaProxy = () => clientFor({ tls: () => ({ insecure: true }), credentials: () => ({ username: READER.username, password: READER.password }) });
+
+    it("drops the token, fetches a new one and retries once with it", async () => {
+      const c = viaProxy();
+      const scope = "repository:team/img:pull";
+      await c.getImage(`${proxy.host}/team/img:v1`);
+      const tokensBefore = tokenRequestsFor(scope).length;
+      proxy.reset();
+      proxy.fault({ path: /\/manifests\//, times: 1, fault: challenge() });
+      const r = await c.getImage(`${proxy.host}/team/img:v1`);
+      assert.equal(r.digest, image.digest);
+      assert.equal(tokenRequestsFor(scope).length - tokensBefore, 1, "one new token");
+      const [rejected, retried] = manifestRequests();
+      assert.equal(manifestRequests().length, 2);
+      assert.match(String(retried!.headers.authorization), /^Bearer /);
+      assert.notEqual(retried!.headers.authorization, rejected!.headers.authorization, "the retry carries the new token");
+    });
+
+    it("retries only once: a second 401 fails with Unauthorized", async () => {
+      const c = viaProxy();
+      await c.getImage(`${proxy.host}/team/img:v1`);
+      proxy.reset();
+      proxy.fault({ path: /\/manifests\//, times: 2, fault: challenge() });
+      await assert.rejects(c.getImage(`${proxy.host}/team/img:v1`), isRegistryError("Unauthorized"));
+      assert.equal(manifestRequests().length, 2);
+    });
+  });
+
   describe("given a token that expires", () => {
     it("fetches a new one once the clock passes its lifetime", async () => {
       const clock = new FakeClock();
@@ -186,6 +228,39 @@ describe("Bearer token auth", () => {
       await clock.advance(301_000);
       await c.getImage(`${reg.host}/team/img:v1`);
       assert.equal(tokenRequestsFor(scope).length - start, 2);
+    });
+  });
+});
+
+describe("an HTTPS registry whose token realm is plain HTTP", () => {
+  let reg: RunningRegistry;
+  const { clientFor, closeClients } = trackedClients(() => reg);
+  before(async () => {
+    reg = await startRegistry({ tls: true, auth: "token", users: [READER], anonymousPull: ["public/*"] });
+    await pushSimpleImage(reg, "team/img", "v1");
+    await pushSimpleImage(reg, "public/img", "v1");
+  });
+  after(async () => {
+    await closeClients();
+    await reg?.stop();
+  });
+
+  describe("given credentials", () => {
+    it("refuses to send them to the realm, and sends nothing there", async () => {
+      assert.match(reg.tokenServer!.realm, /^http:/);
+      const before = reg.tokenServer!.requests.length;
+      const c = clientFor({ ca: reg.ca!, credentials: credentialsFromDockerConfig(dockerConfigFor(reg, READER)) });
+      await assert.rejects(c.getImage(`${reg.host}/team/img:v1`), isRegistryError("Unsupported", /served over HTTPS but names a plain-HTTP token realm .*refusing to send credentials there/));
+      assert.deepEqual(reg.tokenServer!.requests.slice(before), []);
+    });
+  });
+
+  describe("given no credentials", () => {
+    it("gets an anonymous token there: nothing secret travels", async () => {
+      const before = reg.tokenServer!.requests.length;
+      const r = await clientFor({ ca: reg.ca! }).getImage(`${reg.host}/public/img:v1`);
+      assert.ok(r.digest.startsWith("sha256:"));
+      assert.deepEqual(reg.tokenServer!.requests.slice(before).map((t) => t.username), [undefined]);
     });
   });
 });
