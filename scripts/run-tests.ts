@@ -7,9 +7,9 @@ import path from "node:path";
 import { findTestFiles, isTestSuite, TEST_SUITES } from "./test-files.js";
 
 /**
- * Node 20 applies --test-timeout to each file as a whole (its child process is cancelled); from
- * Node 24 on, to each test. So the limit is set above the slowest file (about 40 s alone, twice that
- * with the suite's two files at a time on two busy cores) and well below a hang worth noticing.
+ * Node 20 applies --test-timeout to each file as a whole (its child process is cancelled); newer Nodes
+ * apply it to each test (nodejs/node#57672). So the limit is set above the slowest file (about 40 s
+ * alone, twice that with two files at a time on two busy cores) and far below a hang worth noticing.
  */
 const TEST_TIMEOUT_MS = 180_000;
 const CONCURRENCY = 2;
