@@ -12,6 +12,7 @@ import { ReleaseKernelError, ReleaseKernelResolver } from "../src/release/releas
 import { pushFakeRelease, type FakeRelease } from "./support/fake-release.js";
 import { file, layer, tarOf, whiteout } from "./support/layers.js";
 import { pushImage } from "./support/oci-image.js";
+import { trackedClients } from "./support/registry-clients.js";
 import { closedPort } from "./support/registry-proxy.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 
@@ -56,19 +57,6 @@ async function writeModules(dir: string, name: string, modules: Module[]): Promi
   return f;
 }
 
-/** Clients built by a test (as `kmm-preflight check` builds one per run), closed together in after(). */
-function trackedClients() {
-  const clients: RegistryClient[] = [];
-  return {
-    clientFor(o: RegistryClientOptions = {}) {
-      const c = new RegistryClient(o);
-      clients.push(c);
-      return c;
-    },
-    closeClients: () => Promise.all(clients.splice(0).map((c) => c.close())),
-  };
-}
-
 /** Reaches `host` over plain HTTP, as `--insecure-registry host` does. */
 const plainHttp = (host: string): RegistryClientOptions["tls"] => (r) => (r === host ? { insecure: true } : undefined);
 
@@ -76,7 +64,7 @@ describe("image stage against a real registry", () => {
   let reg: RunningRegistry;
   let release: FakeRelease;
   let registry: RegistryClient;
-  const { clientFor, closeClients } = trackedClients();
+  const { clientFor } = trackedClients();
   const deps = () => ({ registry });
 
   before(async () => {
@@ -91,10 +79,7 @@ describe("image stage against a real registry", () => {
     await pushImage(reg, "kmm/deleted", KERNEL, { layers: [base, withModule, await tarOf([whiteout(`opt/lib/modules/${KERNEL}/extra/my_driver.ko`)])] });
     await pushImage(reg, "kmm/wrong-kernel", KERNEL, { layers: [base, await layer([file("opt/lib/modules/5.14.0-284.el9.x86_64/extra/my_driver.ko")])] });
   });
-  after(async () => {
-    await closeClients();
-    await reg.stop();
-  });
+  after(() => reg.stop());
 
   describe("checkModuleImage()", () => {
     it("verifies a Module whose image holds the module in a subdirectory, spelled with _ for -", async () => {
@@ -297,7 +282,7 @@ describe("image stage with an authenticating registry", () => {
   let reg: RunningRegistry;
   let release: FakeRelease;
   let dir: string;
-  const { clientFor, closeClients } = trackedClients();
+  const { clientFor } = trackedClients();
   const tokenRequestsFor = (scope: string) => reg.tokenServer!.requests.filter((r) => r.scopes.includes(scope));
   before(async () => {
     reg = await startRegistry({ auth: "token" });
@@ -306,7 +291,6 @@ describe("image stage with an authenticating registry", () => {
     release = await pushFakeRelease(reg, { tag: "4.16.3", kernel: KERNEL });
   });
   after(async () => {
-    await closeClients();
     await reg.stop();
     await rm(dir, { recursive: true, force: true });
   });

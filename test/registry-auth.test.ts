@@ -2,7 +2,7 @@
 // with pull secrets in docker config form.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RegistryClient, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
+import { credentialsFromDockerConfig } from "../src/registry/index.js";
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
@@ -10,35 +10,23 @@ import { isRegistryError } from "./support/registry-assert.js";
 import { FakeClock } from "./support/fake-clock.js";
 import { startRegistryProxy, type RunningProxy } from "./support/registry-proxy.js";
 
+import { trackedClients } from "./support/registry-clients.js";
 
-/** Clients of one test registry (no retries), closed together in after(). */
-function trackedClients(reg: () => RunningRegistry) {
-  const clients: RegistryClient[] = [];
-  return {
-    clientFor(o: RegistryClientOptions = {}) {
-      const c = new RegistryClient({ tls: () => reg().tls, retries: 0, ...o });
-      clients.push(c);
-      return c;
-    },
-    closeClients: () => Promise.all(clients.map((c) => c.close())),
-  };
-}
+/** Clients of one test registry, without retries. */
+const clientsOf = (reg: () => RunningRegistry) => trackedClients(() => ({ tls: () => reg().tls, retries: 0 }));
 
 const READER = { username: "reader", password: "reader-secret-pw", pull: ["team/*"], push: [], identityToken: "reader-refresh-token" };
 
 describe("Basic auth (htpasswd)", () => {
   let reg: RunningRegistry;
   let image: PushedImage;
-  const { clientFor, closeClients } = trackedClients(() => reg);
+  const { clientFor } = clientsOf(() => reg);
 
   before(async () => {
     reg = await startRegistry({ auth: "htpasswd", users: [READER] });
     image = await pushSimpleImage(reg, "team/img", "v1");
   });
-  after(async () => {
-    await closeClients();
-    await reg?.stop();
-  });
+  after(() => reg?.stop());
 
   describe("given the pull secret", () => {
     it("pulls the manifest and a blob", async () => {
@@ -78,7 +66,7 @@ describe("Basic auth (htpasswd)", () => {
 describe("Bearer token auth", () => {
   let reg: RunningRegistry;
   let image: PushedImage;
-  const { clientFor, closeClients } = trackedClients(() => reg);
+  const { clientFor } = clientsOf(() => reg);
   const readerCredentials = () => credentialsFromDockerConfig(dockerConfigFor(reg, READER));
   const tokenRequestsFor = (scope: string) => reg.tokenServer!.requests.filter((r) => r.scopes.includes(scope));
 
@@ -89,10 +77,7 @@ describe("Bearer token auth", () => {
     await pushSimpleImage(reg, "secret/img", "v1");
     await pushSimpleImage(reg, "public/img", "v1");
   });
-  after(async () => {
-    await closeClients();
-    await reg?.stop();
-  });
+  after(() => reg?.stop());
 
   describe("given a user allowed to pull the repository", () => {
     it("gets a token for exactly the pull scope and pulls", async () => {
@@ -234,16 +219,13 @@ describe("Bearer token auth", () => {
 
 describe("an HTTPS registry whose token realm is plain HTTP", () => {
   let reg: RunningRegistry;
-  const { clientFor, closeClients } = trackedClients(() => reg);
+  const { clientFor } = clientsOf(() => reg);
   before(async () => {
     reg = await startRegistry({ tls: true, auth: "token", users: [READER], anonymousPull: ["public/*"] });
     await pushSimpleImage(reg, "team/img", "v1");
     await pushSimpleImage(reg, "public/img", "v1");
   });
-  after(async () => {
-    await closeClients();
-    await reg?.stop();
-  });
+  after(() => reg?.stop());
 
   describe("given credentials", () => {
     it("refuses to send them to the realm, and sends nothing there", async () => {
