@@ -4,13 +4,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { RegistryClient, RegistryError, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
+import { RegistryClient, RegistryError, credentialsFromDockerConfig } from "../src/registry/index.js";
 import { file } from "./support/layers.js";
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
 import { closedPort, startRegistryProxy, type RunningProxy } from "./support/registry-proxy.js";
 import { isRegistryError } from "./support/registry-assert.js";
+import { trackedClients } from "./support/registry-clients.js";
 
 
 async function drain(s: NodeJS.ReadableStream): Promise<Buffer> {
@@ -26,13 +27,8 @@ describe("retries, timeouts and redirects", () => {
   let proxy: RunningProxy;
   let image: PushedImage;
   let layer: Buffer;
-  const clients: RegistryClient[] = [];
-  const clientFor = (o: RegistryClientOptions = {}) => {
-    // The admin's credentials for any registry name: the proxy's and the registry's.
-    const c = new RegistryClient({ tls: () => ({ insecure: true }), credentials: () => ({ username: reg.username!, password: reg.password! }), ...FAST, ...o });
-    clients.push(c);
-    return c;
-  };
+  // The admin's credentials for any registry name: the proxy's and the registry's.
+  const { clientFor } = trackedClients(() => ({ tls: () => ({ insecure: true }), credentials: () => ({ username: reg.username!, password: reg.password! }), ...FAST }));
   const ref = () => `${proxy.host}/kmm/img:v1`;
   const count = (path: RegExp, faulted?: boolean) => proxy.requests.filter((r) => path.test(r.url) && (faulted === undefined || r.faulted === faulted)).length;
 
@@ -47,7 +43,6 @@ describe("retries, timeouts and redirects", () => {
   });
   beforeEach(() => proxy.reset());
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
     await proxy?.close();
     await reg?.stop();
   });

@@ -2,11 +2,12 @@
 // and plain HTTP (registryTLS.insecure).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RegistryClient, RegistryError, type RegistryClientOptions } from "../src/registry/index.js";
+import { RegistryError } from "../src/registry/index.js";
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
 import { isRegistryError } from "./support/registry-assert.js";
+import { trackedClients } from "./support/registry-clients.js";
 
 
 describe("registry TLS", () => {
@@ -14,12 +15,7 @@ describe("registry TLS", () => {
   let http: RunningRegistry;
   let secureImage: PushedImage;
   let plainImage: PushedImage;
-  const clients: RegistryClient[] = [];
-  const clientFor = (o: RegistryClientOptions) => {
-    const c = new RegistryClient({ retries: 0, ...o });
-    clients.push(c);
-    return c;
-  };
+  const { clientFor } = trackedClients(() => ({ retries: 0 }));
 
   before(async () => {
     https = await startRegistry({ tls: true });
@@ -27,10 +23,7 @@ describe("registry TLS", () => {
     secureImage = await pushSimpleImage(https, "kmm/tls", "v1");
     plainImage = await pushSimpleImage(http, "kmm/plain", "v1");
   });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all([https?.stop(), http?.stop()]);
-  });
+  after(() => Promise.all([https?.stop(), http?.stop()]));
 
   describe("given an HTTPS registry whose CA the client trusts through `ca`", () => {
     it("verifies the certificate and pulls", async () => {
