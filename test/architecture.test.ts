@@ -128,6 +128,10 @@ describe("architecture", () => {
     assertNone(all.filter((f) => !f.file.startsWith("src/server/")), (imp) => imp === "express", "the HTTP framework stays at the edge");
   });
 
+  it("src/jobs is pure: Job builders and the plan import only src/api, src/kernel, src/validation, src/util, itself and node:crypto", () => {
+    assertNone(within("jobs"), (imp) => !/^src\/(api|kernel|validation|util|jobs)\//.test(imp) && imp !== "node:crypto", "the runner's decisions are tested without any API");
+  });
+
   it("src/status is pure: it reads what the cluster said, and imports only src/api, src/util and itself", () => {
     assertNone(within("status"), (imp) => !/^src\/(api|util|status)\//.test(imp), "the CLI and the metric share one classifier of status.modules");
   });

@@ -83,7 +83,9 @@ const BASE_OBJECTS = [
   `Namespace ${NAMESPACE}`,
   `PodDisruptionBudget ${NAMESPACE}/kmm-preflight`,
   `Role ${NAMESPACE}/kmm-preflight-leader-election`,
+  `Role openshift-config/kmm-preflight-release-pull-secret`,
   `RoleBinding ${NAMESPACE}/kmm-preflight-leader-election`,
+  `RoleBinding openshift-config/kmm-preflight-release-pull-secret`,
   `Service ${NAMESPACE}/kmm-preflight`,
   `ServiceAccount ${NAMESPACE}/kmm-preflight`,
   `ValidatingWebhookConfiguration kmm-preflight-validating`,
@@ -129,7 +131,8 @@ describe("kubectl kustomize manifests/", () => {
         "MutatingWebhookConfiguration",
         "ValidatingWebhookConfiguration",
       ]);
-      for (const o of objects.filter((o) => !clusterScoped.has(o.kind))) {
+      // The release pull secret's Role lives beside that Secret.
+      for (const o of objects.filter((o) => !clusterScoped.has(o.kind) && o.metadata.namespace !== "openshift-config")) {
         assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind} ${o.metadata.name}`);
       }
     });
@@ -298,16 +301,35 @@ describe("kubectl kustomize manifests/", () => {
   });
 
   describe("RBAC", () => {
-    it("grants only get, list and watch on PreflightValidationOCP", () => {
+    it("grants exactly the verbs the server uses, writes only on status, Jobs and Events, and no Secret", () => {
       const role = find<V1ClusterRole>(objects, "ClusterRole", "kmm-preflight");
       assert.deepEqual(role.rules, [
         { apiGroups: [GROUP], resources: [PREFLIGHT_PLURAL], verbs: ["get", "list", "watch"] },
+        { apiGroups: [GROUP], resources: [`${PREFLIGHT_PLURAL}/status`], verbs: ["update", "patch"] },
+        { apiGroups: [GROUP], resources: ["modules"], verbs: ["get", "list", "watch"] },
+        { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "delete", "get", "list", "watch"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["events"], verbs: ["create", "patch", "list", "watch"] },
       ]);
+      const writable = new Set(["preflightvalidationsocp/status", "jobs", "events"]);
       for (const rule of role.rules ?? []) {
-        assert.deepEqual(rule.verbs.filter((v) => WRITE_VERBS.includes(v)), [], "no write verbs");
-        assert.ok(!rule.resources?.includes("*") && !rule.apiGroups?.includes("*"), "no wildcards");
+        if (!rule.resources!.every((r) => writable.has(r))) assert.deepEqual(rule.verbs.filter((v) => WRITE_VERBS.includes(v)), [], `no write verbs on ${rule.resources}`);
+        assert.ok(!rule.resources?.includes("*") && !rule.apiGroups?.includes("*") && !rule.verbs.includes("*"), "no wildcards");
+        assert.ok(!rule.resources?.includes("secrets"), "no cluster-wide Secret read");
       }
       assert.equal(role.aggregationRule, undefined);
+    });
+
+    it("lets the server read the release pull secret it is configured with, by name, and nothing else", () => {
+      const served = parseServeConfig([], {});
+      assert.ok(served.ok);
+      const { namespace, name } = served.config.releasePullSecret;
+      const role = find<V1Role>(objects, "Role", "kmm-preflight-release-pull-secret");
+      assert.equal(role.metadata!.namespace, namespace);
+      assert.deepEqual(role.rules, [{ apiGroups: [""], resources: ["secrets"], resourceNames: [name], verbs: ["get"] }]);
+      const binding = find<V1RoleBinding>(objects, "RoleBinding", "kmm-preflight-release-pull-secret");
+      assert.equal(binding.metadata!.namespace, namespace);
+      assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: deployment.spec!.template.spec!.serviceAccountName, namespace: NAMESPACE }]);
     });
 
     it("binds the role to the Deployment's ServiceAccount, and nothing else", () => {
@@ -330,7 +352,7 @@ describe("kubectl kustomize manifests/", () => {
       const binding = find<V1RoleBinding>(objects, "RoleBinding", "kmm-preflight-leader-election");
       assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata!.name });
       assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: deployment.spec!.template.spec!.serviceAccountName, namespace: NAMESPACE }]);
-      assert.equal(objects.filter((o) => o.kind === "Role" || o.kind === "RoleBinding").length, 2, "no other namespaced grants");
+      assert.equal(objects.filter((o) => o.kind === "Role" || o.kind === "RoleBinding").length, 4, "no other namespaced grants than the Lease's and the release pull secret's");
     });
 
     it("names each replica in the Lease by its pod name", () => {
@@ -338,6 +360,13 @@ describe("kubectl kustomize manifests/", () => {
       assert.deepEqual(podName?.valueFrom, { fieldRef: { fieldPath: "metadata.name" } });
       assert.equal(container.env?.find((e) => e.name === "LEADER_ELECTION_ID"), undefined, "the Role names the default Lease");
     });
+  });
+});
+
+describe("kubectl kustomize manifests/overlays/kubernetes", () => {
+  it("is the default install without the Role and RoleBinding in openshift-config, which plain Kubernetes lacks", async () => {
+    const objects = await kustomize("manifests/overlays/kubernetes");
+    assert.deepEqual(ids(objects), BASE_OBJECTS.filter((id) => !id.includes("openshift-config/")).sort());
   });
 });
 

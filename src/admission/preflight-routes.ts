@@ -5,8 +5,16 @@ import { handleMutation, handleValidation } from "./review-handle.js";
 
 export const PREFLIGHT_GVK = { group: GROUP, version: PREFLIGHT_VERSION, kind: PREFLIGHT_KIND } as const;
 
+export interface PreflightRouteOptions extends PreflightValidatorOptions {
+  /**
+   * Told the name of each PreflightValidationOCP whose CREATE was admitted (not a dry run), so the runner
+   * can queue it at once. Nothing else happens in the request: Jobs are created by the runner.
+   */
+  readonly onCreateAdmitted?: (name: string) => void;
+}
+
 /** The mutating and validating webhooks for PreflightValidationOCP. */
-export function preflightRoutes(cluster?: PreflightLister, opts: PreflightValidatorOptions = {}): AdmissionRoute[] {
+export function preflightRoutes(cluster?: PreflightLister, opts: PreflightRouteOptions = {}): AdmissionRoute[] {
   const validator = preflightValidator(cluster, opts);
   return [
     {
@@ -17,7 +25,12 @@ export function preflightRoutes(cluster?: PreflightLister, opts: PreflightValida
     {
       path: VALIDATE_PREFLIGHT_PATH,
       webhook: "validate-preflightvalidationocp",
-      handle: (r) => handleValidation<PreflightValidationOCP>(r, PREFLIGHT_GVK, validator),
+      handle: (r) => {
+        const outcome = handleValidation<PreflightValidationOCP>(r, PREFLIGHT_GVK, validator);
+        const name = (r.object as Partial<PreflightValidationOCP> | undefined)?.metadata?.name;
+        if (opts.onCreateAdmitted && r.operation === "CREATE" && r.dryRun !== true && outcome.decision === "allowed" && typeof name === "string") opts.onCreateAdmitted(name);
+        return outcome;
+      },
     },
   ];
 }

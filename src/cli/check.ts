@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { MODULE_KIND, type Module } from "../api/index.js";
 import { type ImageStageResult, checkModuleImage } from "../image-check/image-stage.js";
-import { terminationMessage } from "../image-check/report.js";
+import { terminationMessage } from "../jobs/termination-message.js";
 import type { Logger } from "../log/logger.js";
 import { RegistryClient, credentialsFromDockerConfig, parsePlatform, type CredentialLookup, type Platform } from "../registry/index.js";
 import { type ReleaseKernel, ReleaseKernelResolver } from "../release/release-kernel.js";

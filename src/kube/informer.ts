@@ -26,6 +26,10 @@ export interface InformerOptions<T> {
   readonly resource: ResourceType;
   /** Only objects with these labels, e.g. `app.kubernetes.io/managed-by=kmm-preflight`. */
   readonly labelSelector?: string;
+  /** Only objects with these fields (what the API server supports for the kind, e.g. `type=Warning` for events). */
+  readonly fieldSelector?: string;
+  /** Objects for which this is false are not stored (a filter the API server cannot apply). */
+  readonly keep?: (obj: T) => boolean;
   /** Indexes besides `namespace` (always kept), by name. */
   readonly indexes?: Readonly<Record<string, IndexFunc<T>>>;
   /** Applied to every object before it is stored: drop what no reader needs (memory). @default drops metadata.managedFields */
@@ -115,6 +119,7 @@ export function startInformer<T extends Stored = KubeObject>(kc: KubeConfig, o: 
   const upsert = (raw: KubeObject) => {
     const obj = transform(raw);
     const key = keyOf(obj);
+    if (o.keep && !o.keep(obj)) return remove(key);
     const old = store.get(key);
     if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
     if (old) file(key, old, false);
@@ -139,7 +144,7 @@ export function startInformer<T extends Stored = KubeObject>(kc: KubeConfig, o: 
   };
 
   const path = collectionPath(o.resource);
-  const query: Record<string, string> = o.labelSelector ? { labelSelector: o.labelSelector } : {};
+  const query: Record<string, string> = { ...(o.labelSelector && { labelSelector: o.labelSelector }), ...(o.fieldSelector && { fieldSelector: o.fieldSelector }) };
   const backoff = o.relistBackoff ?? DEFAULT_BACKOFF;
   const connectTimeoutMs = o.requestTimeoutMs ?? 30_000;
   const watchTimeoutSeconds = o.watchTimeoutSeconds ?? 300;
@@ -151,7 +156,7 @@ export function startInformer<T extends Stored = KubeObject>(kc: KubeConfig, o: 
     while (!stopping.signal.aborted) {
       try {
         if (!resourceVersion) {
-          const list = await api.list(o.resource, { ...(o.labelSelector && { labelSelector: o.labelSelector }), signal: stopping.signal });
+          const list = await api.list<KubeObject>(o.resource, { ...query, signal: stopping.signal });
           replace(list.items);
           resourceVersion = list.resourceVersion;
           log.debug(`listed ${o.resource.plural}`, { count: list.items.length, resourceVersion });

@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { isAlreadyExists, isNotFound } from "./api-error.js";
-import { JsonApi, type JsonApiOptions, type KubeObject, type PropagationPolicy } from "./json-api.js";
+import { type ApiObject, JsonApi, type JsonApiOptions, type PropagationPolicy } from "./json-api.js";
 import type { ResourceType } from "./resources.js";
 
 // Writes as a controller makes them: idempotent. Children have deterministic names, so AlreadyExists on
@@ -8,7 +8,7 @@ import type { ResourceType } from "./resources.js";
 
 export interface Writer {
   /** Creates `obj`; "exists" when an object of that name already exists (not an error). */
-  create<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<"created" | "exists">;
+  create<T extends ApiObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<"created" | "exists">;
   /**
    * Deletes an object, its dependents by `propagationPolicy` (default Background: the garbage collector
    * removes a Job's Pods). With `uid`, only that incarnation of the name. "absent" when already gone.
@@ -18,11 +18,11 @@ export interface Writer {
    * Writes `obj.status` through the status subresource. `obj.metadata.resourceVersion` must be the one
    * the status was computed from: a 409 (isConflict) says someone wrote since; re-read and re-plan.
    */
-  updateStatus<T extends KubeObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T>;
+  updateStatus<T extends ApiObject>(r: ResourceType, obj: T, signal?: AbortSignal): Promise<T>;
   /** The object, or undefined when it does not exist. */
-  get<T extends KubeObject>(r: ResourceType, name: string, namespace?: string, signal?: AbortSignal): Promise<T | undefined>;
+  get<T extends ApiObject>(r: ResourceType, name: string, namespace?: string, signal?: AbortSignal): Promise<T | undefined>;
   /** A JSON merge patch of an object (e.g. an Event's count). */
-  mergePatch<T extends KubeObject>(r: ResourceType, name: string, namespace: string | undefined, patch: object, signal?: AbortSignal): Promise<T>;
+  mergePatch<T extends ApiObject>(r: ResourceType, name: string, namespace: string | undefined, patch: object, signal?: AbortSignal): Promise<T>;
 }
 
 export function createWriter(kc: KubeConfig, opts: JsonApiOptions = {}): Writer {
@@ -47,7 +47,7 @@ export function createWriter(kc: KubeConfig, opts: JsonApiOptions = {}): Writer 
       }
     },
     updateStatus: (r, obj, signal) => api.replaceStatus(r, obj, signal),
-    async get<T extends KubeObject>(r: ResourceType, name: string, namespace?: string, signal?: AbortSignal) {
+    async get<T extends ApiObject>(r: ResourceType, name: string, namespace?: string, signal?: AbortSignal) {
       try {
         return await api.get<T>(r, name, namespace, signal);
       } catch (err) {

@@ -71,6 +71,28 @@ describe("parseServeConfig()", () => {
       assert.ok(sut.parseServeConfig(["--leader-lease-duration-seconds", "10"], {}).ok, "irrelevant without leader election");
     });
 
+    it("rejects runner settings that cannot work, saying what is allowed", () => {
+      const r = sut.parseServeConfig(["--sweep-schedule", "*/5 * * * *", "--max-running-jobs", "0", "--job-deadline-seconds", "1.5", "--release-pull-secret", "pull-secret"], { REVALIDATE_AFTER_SECONDS: "soon" });
+      assert.equal(r.ok, false);
+      const errors = (r as { errors: string[] }).errors.join("\n");
+      assert.match(errors, /--sweep-schedule \(SWEEP_SCHEDULE\): "\*\/5 \* \* \* \*" has 5 fields; give 6, seconds first/);
+      assert.match(errors, /--max-running-jobs \(MAX_RUNNING_JOBS\): "0" must be a whole number from 1/);
+      assert.match(errors, /--job-deadline-seconds .*whole number of seconds/);
+      assert.match(errors, /--revalidate-after-seconds .*"soon"/);
+      assert.match(errors, /--release-pull-secret .*namespace\/name/);
+      assert.match(sut.parseServeConfig(["--sweep-schedule", "* * * 99 * *"], {}).ok ? "" : "not a cron expression", /not a cron expression/);
+    });
+
+    it("takes the runner's defaults and values as documented", () => {
+      const d = sut.parseServeConfig([], {});
+      assert.ok(d.ok);
+      assert.deepEqual([d.config.jobImage, d.config.sweepSchedule, d.config.maxRunningJobs, d.config.revalidateAfterSeconds, d.config.jobDeadlineSeconds, d.config.releasePullSecret, d.config.noRunner],
+        [undefined, "*/30 * * * * *", 20, 600, 600, { namespace: "openshift-config", name: "pull-secret" }, false]);
+      const r = sut.parseServeConfig(["--no-runner", "--release-pull-secret=ops/registry-creds"], { MAX_RUNNING_JOBS: "5" });
+      assert.ok(r.ok);
+      assert.deepEqual([r.config.noRunner, r.config.releasePullSecret, r.config.maxRunningJobs], [true, { namespace: "ops", name: "registry-creds" }, 5]);
+    });
+
     it("rejects an unknown flag", () => {
       const r = sut.parseServeConfig(["--prot", "1"], {});
       assert.ok(!r.ok);

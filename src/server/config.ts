@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
+import { validateCronExpression } from "cron";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../admission/http.js";
 import { leaseTimingError } from "../kube/lease-step.js";
+import { type SecretRef, parseSecretRef } from "../kube/pull-secret.js";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
 
 export interface ServeConfig {
@@ -33,9 +35,23 @@ export interface ServeConfig {
   readonly leaseDurationSeconds: number;
   readonly renewDeadlineSeconds: number;
   readonly retryPeriodSeconds: number;
+  /** Image the validation Jobs run; undefined: the server's own (read from its Pod), else DEFAULT_JOB_IMAGE. */
+  readonly jobImage?: string;
+  /** Cron expression, with seconds, of the sweeper. */
+  readonly sweepSchedule: string;
+  /** Cap on this product's running Jobs, cluster-wide. */
+  readonly maxRunningJobs: number;
+  /** A `false` Module is checked again after this long, even unchanged. */
+  readonly revalidateAfterSeconds: number;
+  /** activeDeadlineSeconds of image-stage Jobs. */
+  readonly jobDeadlineSeconds: number;
+  /** The Secret with credentials for release images; absent in the cluster: anonymous. */
+  readonly releasePullSecret: SecretRef;
+  /** Admission only, even with a cluster: no Jobs, no status. */
+  readonly noRunner: boolean;
 }
 
-type Kind = "string" | "boolean" | "port" | "seconds" | "positiveSeconds" | "bytes" | "level";
+type Kind = "string" | "boolean" | "port" | "seconds" | "positiveSeconds" | "wholeSeconds" | "bytes" | "level" | "count" | "cron" | "secretRef";
 
 /** No timer here needs more than a day; larger values would also overflow setTimeout. */
 const MAX_SECONDS = 86_400;
@@ -72,6 +88,13 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "leaseDurationSeconds", flag: "leader-lease-duration-seconds", env: "LEADER_LEASE_DURATION_SECONDS", kind: "positiveSeconds", default: "15", help: "how long the Lease holds without renewal (whole seconds)" },
   { key: "renewDeadlineSeconds", flag: "leader-renew-deadline-seconds", env: "LEADER_RENEW_DEADLINE_SECONDS", kind: "positiveSeconds", default: "10", help: "the leader steps down when it could not renew for this long" },
   { key: "retryPeriodSeconds", flag: "leader-retry-period-seconds", env: "LEADER_RETRY_PERIOD_SECONDS", kind: "positiveSeconds", default: "2", help: "time between attempts to acquire or renew the Lease" },
+  { key: "jobImage", flag: "job-image", env: "JOB_IMAGE", kind: "string", default: undefined, help: `image the validation Jobs run; default: the server's own image, read from its Pod (POD_NAME, POD_NAMESPACE), else ${"kmm-preflight:latest"}` },
+  { key: "sweepSchedule", flag: "sweep-schedule", env: "SWEEP_SCHEDULE", kind: "cron", default: "*/30 * * * * *", help: "cron expression (with seconds) of the sweeper, which re-plans every PreflightValidationOCP" },
+  { key: "maxRunningJobs", flag: "max-running-jobs", env: "MAX_RUNNING_JOBS", kind: "count", default: "20", help: "cap on this product's running Jobs, cluster-wide" },
+  { key: "revalidateAfterSeconds", flag: "revalidate-after-seconds", env: "REVALIDATE_AFTER_SECONDS", kind: "wholeSeconds", default: "600", help: "a false Module is checked again after this long, even unchanged (images get pushed later)" },
+  { key: "jobDeadlineSeconds", flag: "job-deadline-seconds", env: "JOB_DEADLINE_SECONDS", kind: "wholeSeconds", default: "600", help: "activeDeadlineSeconds of image-stage Jobs" },
+  { key: "releasePullSecret", flag: "release-pull-secret", env: "RELEASE_PULL_SECRET", kind: "secretRef", default: "openshift-config/pull-secret", help: "namespace/name of the Secret with credentials for the release image; the only Secret the server reads; absent: anonymous" },
+  { key: "noRunner", flag: "no-runner", env: "NO_RUNNER", kind: "boolean", default: "false", help: "admission only, even with a cluster: no validation Jobs, no status" },
 ];
 
 function convert(s: Setting, raw: string): { value: unknown } | { error: string } {
@@ -94,6 +117,24 @@ function convert(s: Setting, raw: string): { value: unknown } | { error: string 
       const n = Number(raw);
       const min = s.kind === "positiveSeconds" ? 0.001 : 0;
       return raw.trim() !== "" && n >= min && n <= MAX_SECONDS ? { value: n } : { error: `${where}: "${raw}" must be a number of seconds from ${min} to ${MAX_SECONDS}` };
+    }
+    case "wholeSeconds": {
+      const n = Number(raw);
+      return /^\d+$/.test(raw.trim()) && n >= 1 && n <= MAX_SECONDS ? { value: n } : { error: `${where}: "${raw}" must be a whole number of seconds from 1 to ${MAX_SECONDS}` };
+    }
+    case "count": {
+      const n = Number(raw);
+      return /^\d+$/.test(raw.trim()) && n >= 1 && n <= 10_000 ? { value: n } : { error: `${where}: "${raw}" must be a whole number from 1 to 10000` };
+    }
+    case "cron": {
+      const v = validateCronExpression(raw);
+      const fields = raw.trim().split(/\s+/).length;
+      if (!v.valid) return { error: `${where}: "${raw}" is not a cron expression: ${v.error?.message ?? "invalid"}` };
+      return fields === 6 ? { value: raw.trim() } : { error: `${where}: "${raw}" has ${fields} fields; give 6, seconds first (e.g. "*/30 * * * * *")` };
+    }
+    case "secretRef": {
+      const ref = parseSecretRef(raw);
+      return typeof ref === "string" ? { error: `${where}: ${ref}` } : { value: ref };
     }
     case "bytes": {
       const n = Number(raw);

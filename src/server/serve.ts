@@ -12,6 +12,15 @@ import { loadClusterConfig } from "../kube/cluster-config.js";
 import { PREFLIGHTS } from "../kube/resources.js";
 import type { PreflightCache } from "../kube/preflight-cache.js";
 import { type Manager, createManager } from "../manager/manager.js";
+import { createEventRecorder } from "../kube/event-recorder.js";
+import { readPullSecret } from "../kube/pull-secret.js";
+import { type Writer, createWriter } from "../kube/writer.js";
+import { readOwnImage } from "../kube/own-image.js";
+import { createRunnerMetrics } from "../metrics/runner-metrics.js";
+import { clusterWriter } from "../runner/kube-ports.js";
+import { releaseKernelSource } from "../runner/release-kernel-source.js";
+import { type Runner, startRunner } from "../runner/runner.js";
+import { systemClock } from "../util/clock.js";
 import type { Logger } from "../log/logger.js";
 import { type ServerMetrics, createServerMetrics } from "../metrics/metrics.js";
 import { startMetricsServer } from "../metrics/metrics-server.js";
@@ -22,6 +31,12 @@ import type { ServeConfig } from "./config.js";
 // leader's work), HTTPS listener, drain on shutdown.
 
 const TLS_MIN_VERSION = "TLSv1.2";
+/** An `error` Module is retried after 10 s, doubling per error in a row, at most every 10 min. */
+const ERROR_BACKOFF = { initialMs: 10_000, maxMs: 600_000 };
+/** A Pod that looks stuck (image pull, mount, scheduling) this long is reported as the Module's error. */
+const STUCK_AFTER_MS = 30_000;
+/** The Jobs' image outside a pod, when no --job-image is given. */
+const DEFAULT_JOB_IMAGE = "kmm-preflight:latest";
 
 export interface RunningServer {
   readonly port: number;
@@ -54,7 +69,7 @@ function clusterConfig(config: ServeConfig, deps: ServeDeps, log: Logger): KubeC
  * Every replica serves admission and keeps the caches; with --leader-elect one replica at a time runs
  * the leader's work (without it, this replica does).
  */
-function startManager(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics): Manager {
+function startManager(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics, identity: string): Manager {
   return createManager({
     kc,
     log: deps.log,
@@ -63,13 +78,48 @@ function startManager(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metr
       leaderElection: {
         namespace: config.namespace,
         name: config.leaderElectionId,
-        identity: `${config.podName ?? hostname()}_${randomUUID()}`,
+        identity,
         leaseDurationSeconds: config.leaseDurationSeconds,
         renewDeadlineSeconds: config.renewDeadlineSeconds,
         retryPeriodSeconds: config.retryPeriodSeconds,
       },
     }),
   });
+}
+
+/** The job runner (ADR 12), as the leader's work: validation Jobs and status for every PreflightValidationOCP. */
+function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: PreflightCache, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics, identity: string): Runner {
+  const writer = createWriter(kc);
+  const recorder = createEventRecorder(writer, { component: "kmm-preflight", instance: identity, clock: systemClock });
+  return startRunner({
+    manager,
+    preflights,
+    writer: clusterWriter(writer, recorder),
+    kernelSource: releaseKernelSource({ pullSecret: () => readPullSecret(writer, config.releasePullSecret), log: deps.log, clock: systemClock }),
+    config: {
+      jobImage: config.jobImage ?? (() => jobImageOfThisPod(writer, config, deps.log)),
+      sweepSchedule: config.sweepSchedule,
+      maxRunningJobs: config.maxRunningJobs,
+      revalidateAfterMs: config.revalidateAfterSeconds * 1000,
+      jobDeadlineSeconds: config.jobDeadlineSeconds,
+      errorBackoff: ERROR_BACKOFF,
+      stuckAfterMs: STUCK_AFTER_MS,
+    },
+    clock: systemClock,
+    log: deps.log,
+    metrics: (sources) => createRunnerMetrics(metrics.registry, sources),
+  });
+}
+
+/** The server's own image (the Jobs run it too), else DEFAULT_JOB_IMAGE; logged either way. */
+async function jobImageOfThisPod(writer: Writer, config: ServeConfig, log: Logger): Promise<string> {
+  const podName = config.podName;
+  const found = podName ? await readOwnImage(writer, config.namespace, podName).catch((err: unknown) => {
+    log.warn("could not read this Pod to find its image; set --job-image", { error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }) : undefined;
+  if (!found) log.info(`validation Jobs run ${DEFAULT_JOB_IMAGE}`, { reason: podName ? `pod ${config.namespace}/${podName} or its container not found` : "no POD_NAME: not running in a pod" });
+  return found ?? DEFAULT_JOB_IMAGE;
 }
 
 export async function startServer(config: ServeConfig, deps: ServeDeps): Promise<RunningServer> {
@@ -90,9 +140,12 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   const lister: PreflightLister = { list: () => cache?.list() };
   const metrics = createServerMetrics({ ...(kc && { preflights: lister.list }) });
   // Started last (below, once serving), so a replica that failed to start never leads.
-  const manager = kc && startManager(kc, config, deps, metrics);
+  const identity = `${config.podName ?? hostname()}_${randomUUID()}`;
+  const manager = kc && startManager(kc, config, deps, metrics, identity);
   if (manager) undo.push(() => manager.stop());
   cache = manager?.informer("PreflightValidationOCP", { resource: PREFLIGHTS });
+  const runner = kc && manager && cache && !config.noRunner ? runValidationJobs(kc, manager, cache, config, deps, metrics, identity) : undefined;
+  if (kc && !runner) log.info("the job runner is off: admission only", { reason: "--no-runner" });
   const certLog = deps.log.child({ component: "certs" });
   if (config.generateCerts) {
     await ensureCertificates(config.certDir, { serviceName: config.serviceName, namespace: config.namespace }, certLog);
@@ -118,6 +171,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   const app = createApp({
     routes: preflightRoutes(cache && lister, {
       onLookupError: (err) => log.warn("the duplicate-release warning was skipped: the PreflightValidationOCP lookup failed", { error: err instanceof Error ? err.message : String(err) }),
+      ...(runner && { onCreateAdmitted: (name: string) => runner.nudge(name) }),
     }),
     log: deps.log,
     bodyLimitBytes: config.bodyLimitBytes,

@@ -42,6 +42,11 @@ export interface ResourceDef {
    * propagationPolicy. @default "Background" ("Orphan" for batch/v1 jobs, like the real server)
    */
   readonly defaultPropagation?: PropagationPolicy;
+  /**
+   * Field selectors besides metadata.name and metadata.namespace, as dotted paths into the object
+   * (built-in resources only; the real server supports a per-kind list, e.g. `type` for events).
+   */
+  readonly fieldSelectors?: readonly string[];
 }
 
 export type PropagationPolicy = "Orphan" | "Background" | "Foreground";
@@ -150,6 +155,10 @@ export const DEFAULT_RESOURCES: readonly ResourceDef[] = [
   { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true, hasStatus: false },
   { group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false, hasStatus: true, returnsDeletedObject: true },
   { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true, hasStatus: false },
+  {
+    group: "", version: "v1", kind: "Event", plural: "events", namespaced: true, hasStatus: false,
+    fieldSelectors: ["type", "reason", "source", "reportingComponent", "involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid", "involvedObject.apiVersion"],
+  },
 ];
 
 const BUILTIN_GROUPS = new Set([
@@ -426,6 +435,7 @@ function parseFieldSelector(s: string, res: Resource): (o: Obj) => boolean {
     let get: (o: Obj) => string;
     if (field === "metadata.name") get = (o) => o.metadata.name ?? "";
     else if (field === "metadata.namespace") get = (o) => o.metadata.namespace ?? "";
+    else if (res.def.fieldSelectors.includes(field)) get = (o) => String(field.split(".").reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), o) ?? "");
     else if (res.def.custom) throw badRequest(`"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
     else throw badRequest(`field label not supported: ${field}`);
     reqs.push(op === "!=" ? (o) => get(o) !== value : (o) => get(o) === value);
@@ -479,6 +489,7 @@ function fillDef(def: ResourceDef): Required<ResourceDef> {
     ...def,
     custom: def.custom ?? !BUILTIN_GROUPS.has(def.group),
     returnsDeletedObject: def.returnsDeletedObject ?? false,
+    fieldSelectors: def.fieldSelectors ?? [],
     defaultPropagation: def.defaultPropagation ?? "Background",
   };
 }

@@ -1,0 +1,128 @@
+import { PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type Module } from "../api/index.js";
+import { jobName } from "./job-name.js";
+import { JOB_TYPE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODULE_NAME_LABEL, PREFLIGHT_LABEL, SPEC_HASH_LABEL, labelValue } from "./labels.js";
+import type { Job, Volume } from "./objects.js";
+
+// The image-stage Job (a contract: README "The validation Jobs", ADR 12). It runs the same
+// `kmm-preflight check` a person runs, from the product's own image, with everything it needs in its
+// args and volumes: the Module as the runner saw it (a Pod annotation, read through the downward API),
+// the kernel, and the Module's pull secret. It needs no API access.
+
+/** Pod annotation holding the Module (JSON) that the check reads. */
+export const MODULE_ANNOTATION = "preflight.kmm.sigs.x-k8s.io/module";
+export const CONTAINER_NAME = "check";
+export const TERMINATION_MESSAGE_PATH = "/dev/termination-log";
+export const MODULE_DIR = "/etc/kmm-preflight/module";
+export const MODULE_FILE = "module.json";
+export const PULL_SECRET_DIR = "/var/run/secrets/kmm-preflight/pull-secret";
+/** Where the Module's imageRepoSecret key `.dockerconfigjson` appears. */
+export const PULL_SECRET_FILE = "config.json";
+/** The uid of the image's USER (distroless "nonroot"): numeric, so the kubelet can verify runAsNonRoot. */
+const NONROOT_UID = 65532;
+/** Finished Jobs stay this long for `kubectl logs` and `kmm-preflight status`; the verdict lives in the PFVO's status. */
+export const JOB_TTL_SECONDS = 86_400;
+
+export interface ImageJobParams {
+  readonly preflight: { readonly name: string; readonly uid: string };
+  readonly module: Module;
+  readonly kernel: string;
+  readonly specHash: string;
+  /** The image the Job runs: this product's (`--job-image`). */
+  readonly image: string;
+  /** activeDeadlineSeconds (`--job-deadline-seconds`). */
+  readonly deadlineSeconds: number;
+}
+
+/** The Module as the check needs it: identity and what the image stage reads, nothing else (no status, no managedFields). */
+export function moduleForJob(m: Module): Module {
+  const spec = m.spec ?? ({} as Module["spec"]);
+  return {
+    apiVersion: m.apiVersion,
+    kind: m.kind,
+    metadata: { name: m.metadata.name, namespace: m.metadata.namespace },
+    spec: {
+      selector: spec.selector ?? {},
+      ...(spec.imageRepoSecret && { imageRepoSecret: spec.imageRepoSecret }),
+      ...(spec.moduleLoader && { moduleLoader: spec.moduleLoader }),
+    },
+  };
+}
+
+export const jobLabels = (preflight: string, module: string, stage: string, specHash: string): Record<string, string> => ({
+  [MANAGED_BY_LABEL]: MANAGED_BY,
+  [MODULE_NAME_LABEL]: labelValue(module),
+  [JOB_TYPE_LABEL]: stage,
+  [PREFLIGHT_LABEL]: labelValue(preflight),
+  [SPEC_HASH_LABEL]: specHash,
+});
+
+export function buildImageJob(p: ImageJobParams): Job {
+  const namespace = p.module.metadata.namespace ?? "";
+  const module = p.module.metadata.name ?? "";
+  const labels = jobLabels(p.preflight.name, module, "image", p.specHash);
+  const pullSecret = p.module.spec?.imageRepoSecret?.name;
+  const volumes: Volume[] = [
+    { name: "module", downwardAPI: { items: [{ path: MODULE_FILE, fieldRef: { fieldPath: `metadata.annotations['${MODULE_ANNOTATION}']` } }] } },
+    // A missing Secret (or key) keeps the Pod from starting: the kubelet's FailedMount names it, and
+    // the runner reports it as the Module's error.
+    ...(pullSecret ? [{ name: "pull-secret", secret: { secretName: pullSecret, items: [{ key: ".dockerconfigjson", path: PULL_SECRET_FILE }] } }] : []),
+    { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+  ];
+  // `--flag=value`: a value that starts with "-" (whatever the release says the kernel is) stays a value.
+  const args = [
+    "check",
+    `--module=${MODULE_DIR}/${MODULE_FILE}`,
+    `--kernel=${p.kernel}`,
+    "--output=json",
+    `--termination-message-path=${TERMINATION_MESSAGE_PATH}`,
+    ...(pullSecret ? [`--pull-secret=${PULL_SECRET_DIR}/${PULL_SECRET_FILE}`] : []),
+  ];
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: {
+      name: jobName({ preflightUid: p.preflight.uid, namespace, module, stage: "image", specHash: p.specHash }),
+      namespace,
+      labels,
+      ownerReferences: [{ apiVersion: PREFLIGHT_API_VERSION, kind: PREFLIGHT_KIND, name: p.preflight.name, uid: p.preflight.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: p.deadlineSeconds,
+      ttlSecondsAfterFinished: JOB_TTL_SECONDS,
+      template: {
+        metadata: { labels, annotations: { [MODULE_ANNOTATION]: JSON.stringify(moduleForJob(p.module)) } },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: { runAsNonRoot: true, runAsUser: NONROOT_UID, runAsGroup: NONROOT_UID, fsGroup: NONROOT_UID, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: p.image,
+              args,
+              terminationMessagePath: TERMINATION_MESSAGE_PATH,
+              terminationMessagePolicy: "File",
+              resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+              securityContext: {
+                runAsNonRoot: true,
+                readOnlyRootFilesystem: true,
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              volumeMounts: [
+                { name: "module", mountPath: MODULE_DIR, readOnly: true },
+                ...(pullSecret ? [{ name: "pull-secret", mountPath: PULL_SECRET_DIR, readOnly: true }] : []),
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}

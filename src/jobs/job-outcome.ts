@@ -1,0 +1,91 @@
+import type { Job, KubeEvent, Pod } from "./objects.js";
+import { CONTAINER_NAME } from "./image-job.js";
+import { decodeTerminationMessage } from "./termination-message.js";
+
+// What a validation Job says about one Module, read from the Job's conditions, its Pod's container
+// state (exit code and termination message) and the kubelet's Warning Events: pure, so every way a
+// Job can end or get stuck is a table test.
+
+export type JobOutcome =
+  /** Still going; `detail` says where (for the status reason and `kmm-preflight status`). */
+  | { readonly state: "running"; readonly detail: string; readonly sinceMs?: number }
+  /** The Pod cannot start (image pull, missing Secret, unschedulable, quota): an `error` verdict now, not at the deadline. */
+  | { readonly state: "stuck"; readonly reason: string }
+  | { readonly state: "finished"; readonly verdict: "true" | "false" | "error"; readonly reason: string; readonly finishedAt: string };
+
+/** Waiting reasons that mean the container will not start without someone changing something. */
+const STUCK_WAITING = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull", "RunContainerError"]);
+/** Reasons that never clear up by waiting: reported at once rather than after the grace period. */
+const HOPELESS_WAITING = new Set(["InvalidImageName", "ErrImageNeverPull"]);
+/** kubelet and Job-controller Warning reasons that keep a Pod (or the Job's Pod) from starting. */
+const STUCK_EVENTS = new Set(["FailedMount", "FailedAttachVolume", "FailedCreate", "FailedScheduling", "FailedCreatePodSandBox", "Failed"]);
+
+export interface OutcomeContext {
+  /** Module this outcome is about (the Job checks one). */
+  readonly namespace: string;
+  readonly name: string;
+  /** Wall-clock now, ms. */
+  readonly nowMs: number;
+  /** How long a Pod may look stuck before it counts as stuck (a first ErrImagePull can be a blip). */
+  readonly stuckAfterMs: number;
+  readonly deadlineSeconds: number;
+}
+
+const cond = (job: Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === "True");
+const timeMs = (t: string | undefined) => (t ? Date.parse(t) : NaN);
+const podOf = (pods: readonly Pod[]) =>
+  [...pods].sort((a, b) => timeMs(b.metadata.creationTimestamp) - timeMs(a.metadata.creationTimestamp) || 0)[0];
+const containerOf = (pod: Pod | undefined) => pod?.status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME) ?? pod?.status?.containerStatuses?.[0];
+const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
+
+/** The outcome of `job`, given its Pods and the Warning Events about the Job and its Pods. */
+export function readJobOutcome(job: Job, pods: readonly Pod[], events: readonly KubeEvent[], ctx: OutcomeContext): JobOutcome {
+  const pod = podOf(pods);
+  const finished = cond(job, "Complete") ?? cond(job, "Failed");
+  if (finished) return finishedOutcome(job, pod, finished.type === "Complete", finished.lastTransitionTime ?? job.status?.completionTime ?? new Date(ctx.nowMs).toISOString(), ctx);
+  return stuckOrRunning(job, pod, events, ctx);
+}
+
+function finishedOutcome(job: Job, pod: Pod | undefined, complete: boolean, finishedAt: string, ctx: OutcomeContext): JobOutcome {
+  const failed = cond(job, "Failed");
+  const done = (verdict: "true" | "false" | "error", reason: string): JobOutcome => ({ state: "finished", verdict, reason, finishedAt });
+  if (failed?.reason === "DeadlineExceeded") {
+    return done("error", `the image check did not finish within ${ctx.deadlineSeconds} s (activeDeadlineSeconds): the registry may be slow or unreachable from the cluster; kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
+  }
+  const terminated = containerOf(pod)?.state?.terminated;
+  if (!terminated) {
+    return done("error", complete ? "the Job completed but its Pod is gone, so its verdict is unknown; checking again" : `the Job failed (${failed?.reason ?? "no reason given"}: ${oneLine(failed?.message ?? "")}) before its Pod reported`);
+  }
+  if (terminated.reason === "OOMKilled") return done("error", "the image check ran out of memory (the Job's container limit); report this with the Job's log");
+  const decoded = decodeTerminationMessage(terminated.message);
+  const exit = terminated.exitCode;
+  if (decoded.ok) {
+    const r = decoded.results.find((x) => x.namespace === ctx.namespace && x.name === ctx.name);
+    if (r) return done(r.verificationStatus, r.reason);
+    if (decoded.errors.length) return done("error", decoded.errors.join("; "));
+    if (decoded.truncated && (exit === 0 || exit === 1)) return done(exit === 0 ? "true" : "false", `verdict from the exit code; the details did not fit the termination message: kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
+    return done("error", `the image check reported no result for Module ${ctx.namespace}/${ctx.name}`);
+  }
+  return done("error", `the image check exited with code ${exit ?? "?"}${terminated.reason ? ` (${terminated.reason})` : ""} without a readable report: ${decoded.error}; kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
+}
+
+function stuckOrRunning(job: Job, pod: Pod | undefined, events: readonly KubeEvent[], ctx: OutcomeContext): JobOutcome {
+  const since = timeMs(pod?.metadata.creationTimestamp ?? job.metadata.creationTimestamp);
+  const grown = !Number.isNaN(since) && ctx.nowMs - since >= ctx.stuckAfterMs;
+  const waiting = containerOf(pod)?.state?.waiting;
+  if (waiting?.reason && STUCK_WAITING.has(waiting.reason) && (grown || HOPELESS_WAITING.has(waiting.reason))) {
+    return { state: "stuck", reason: `the image-check Pod cannot start: ${waiting.reason}${waiting.message ? `: ${oneLine(waiting.message)}` : ""}` };
+  }
+  if (grown) {
+    const unschedulable = pod?.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable");
+    if (unschedulable) return { state: "stuck", reason: `the image-check Pod cannot be scheduled: ${oneLine(unschedulable.message ?? "Unschedulable")}` };
+    const about = new Set([job.metadata.uid, pod?.metadata.uid].filter(Boolean));
+    const warning = [...events]
+      .filter((e) => e.type === "Warning" && STUCK_EVENTS.has(e.reason ?? "") && about.has(e.involvedObject.uid))
+      .sort((a, b) => timeMs(b.lastTimestamp ?? b.eventTime ?? undefined) - timeMs(a.lastTimestamp ?? a.eventTime ?? undefined))[0];
+    if (warning) return { state: "stuck", reason: `the image-check ${warning.involvedObject.kind === "Job" ? "Job cannot create its Pod" : "Pod cannot start"}: ${warning.reason}: ${oneLine(warning.message ?? "")}` };
+  }
+  const phase = pod ? (pod.status?.phase ?? "Pending") : "not created yet";
+  // sinceMs: when the grace period started, so the planner can look again once it has passed.
+  return { state: "running", detail: `Job ${job.metadata.name}, Pod ${phase}`, ...(!Number.isNaN(since) && { sinceMs: since }) };
+}

@@ -1,0 +1,401 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Module, PreflightModuleStatus, PreflightValidationOCP } from "../api/index.js";
+import type { Job, KubeEvent, Pod } from "./objects.js";
+import { terminationMessage } from "./termination-message.js";
+import * as sut from "./plan.js";
+
+const KERNEL = "5.14.0-427.13.1.el9_4.x86_64";
+const T0 = Date.parse("2026-12-01T10:00:00Z");
+const iso = (ms: number) => new Date(ms).toISOString();
+const CONFIG: sut.PlanConfig = {
+  jobImage: "quay.io/kmm/kmm-preflight:1.0",
+  maxRunningJobs: 20,
+  revalidateAfterMs: 600_000,
+  jobDeadlineSeconds: 600,
+  errorBackoff: { initialMs: 10_000, maxMs: 300_000 },
+  stuckAfterMs: 30_000,
+};
+
+function pfvo(modules?: PreflightModuleStatus[], extra: Partial<PreflightValidationOCP["status"]> = {}): PreflightValidationOCP {
+  return {
+    apiVersion: "kmm.sigs.x-k8s.io/v1beta2",
+    kind: "PreflightValidationOCP",
+    metadata: { name: "upgrade", uid: "pf-uid", generation: 1, resourceVersion: "10" },
+    spec: { releaseImage: "quay.io/openshift-release-dev/ocp-release@sha256:" + "a".repeat(64) },
+    ...(modules || Object.keys(extra).length ? { status: { ...(modules && { modules }), ...extra } } : {}),
+  };
+}
+
+function mod(name: string, namespace = "drivers", over: Partial<Module["spec"]> = {}): Module {
+  return {
+    apiVersion: "kmm.sigs.x-k8s.io/v1beta1",
+    kind: "Module",
+    metadata: { name, namespace, uid: `${name}-uid` },
+    spec: {
+      selector: { "node-role.kubernetes.io/worker": "" },
+      moduleLoader: {
+        container: {
+          modprobe: { moduleName: name.replace(/-/g, "_") },
+          kernelMappings: [{ regexp: "^5\\.14\\.", containerImage: "quay.io/acme/" + name + ":${KERNEL_FULL_VERSION}" }],
+        },
+      },
+      ...over,
+    },
+  };
+}
+
+const observed = (o: Partial<sut.Observed> = {}): sut.Observed => ({
+  preflight: pfvo(),
+  kernel: { kind: "known", kernel: KERNEL },
+  modules: [],
+  jobs: [],
+  pods: [],
+  events: [],
+  creationFailures: new Map(),
+  pendingCreates: new Set(),
+  runningJobs: 0,
+  ...o,
+});
+
+/** Plans, then applies the plan's status to the PFVO (what the runner writes), for chained steps. */
+function step(o: sut.Observed, nowMs: number, config = CONFIG) {
+  const plan = sut.planPreflight(o, nowMs, config);
+  return { plan, next: { ...o.preflight, status: plan.status } as PreflightValidationOCP, entries: plan.status.modules ?? [] };
+}
+
+const entryOf = (p: sut.Plan, name: string) => p.status.modules?.find((e) => e.name === name);
+const cond = (p: sut.Plan, type: string) => p.status.conditions?.find((c) => c.type === type);
+
+/** The Job the plan created, as the API server stores it (uid, creation time), with the given outcome. */
+function ran(job: Job, o: { createdMs: number; uid?: string; finished?: { ok: boolean; atMs: number; reason?: string } }): Job {
+  const conditions = o.finished ? [{ type: o.finished.ok ? "Complete" : "Failed", status: "True", reason: o.finished.reason ?? (o.finished.ok ? "Completed" : "BackoffLimitExceeded"), lastTransitionTime: iso(o.finished.atMs) }] : [];
+  return { ...job, metadata: { ...job.metadata, uid: o.uid ?? `${job.metadata.name}-uid`, creationTimestamp: iso(o.createdMs) }, status: { conditions } };
+}
+
+function podOf(job: Job, state: NonNullable<NonNullable<Pod["status"]>["containerStatuses"]>[number]["state"], o: { createdMs: number; phase?: string; conditions?: NonNullable<Pod["status"]>["conditions"] }): Pod {
+  return {
+    metadata: { name: `${job.metadata.name}-abcde`, namespace: job.metadata.namespace, uid: `${job.metadata.name}-pod-uid`, creationTimestamp: iso(o.createdMs), ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: job.metadata.name!, uid: job.metadata.uid! }] },
+    status: { phase: o.phase ?? "Pending", ...(o.conditions && { conditions: o.conditions }), containerStatuses: [{ name: "check", state }] },
+  };
+}
+
+const verdictMessage = (module: string, verdict: "true" | "false" | "error", reason: string, namespace = "drivers") =>
+  terminationMessage({ kernel: KERNEL, results: [{ namespace, name: module, kernel: KERNEL, verificationStatus: verdict, reason }], errors: [] });
+
+const terminated = (exitCode: number, message?: string, reason = exitCode === 0 ? "Completed" : "Error") => ({ terminated: { exitCode, reason, ...(message !== undefined && { message }) } });
+
+describe("planPreflight()", () => {
+  describe("given a fresh PreflightValidationOCP and the kernel known", () => {
+    const { plan } = step(observed({ modules: [mod("gpu"), mod("nic", "net")] }), T0);
+
+    it("creates one image-stage Job per Module, in the Module's namespace", () => {
+      assert.deepEqual(plan.create.map((j) => `${j.metadata.namespace}/${j.spec.template.spec.containers[0]!.args![0]}`), ["drivers/check", "net/check"]);
+      assert.ok(plan.create.every((j) => j.metadata.name!.length <= 63));
+    });
+
+    it("lists every Module as unknown at the image stage, with the kernel and counts", () => {
+      assert.deepEqual(plan.status.modules!.map((e) => [e.namespace, e.name, e.verificationStage, e.verificationStatus]), [["drivers", "gpu", "image", "unknown"], ["net", "nic", "image", "unknown"]]);
+      assert.match(entryOf(plan, "gpu")!.statusReason!, /^image check starting: Job preflight-image-gpu-/);
+      assert.equal(plan.status.kernelVersion, KERNEL);
+      assert.deepEqual(plan.status.summary, { verified: 0, failed: 0, errors: 0, pending: 2 });
+      assert.equal(plan.status.observedGeneration, 1);
+    });
+
+    it("is not Complete, and Verified is Unknown; a first unknown is no Event", () => {
+      assert.equal(cond(plan, "Complete")!.status, "False");
+      assert.equal(cond(plan, "Verified")!.status, "Unknown");
+      assert.equal(cond(plan, "Complete")!.observedGeneration, 1);
+      assert.deepEqual(plan.events, []);
+      assert.equal(plan.statusChanged, true);
+    });
+  });
+
+  describe("given the kernel is still being read", () => {
+    it("lists Modules as waiting and starts nothing", () => {
+      const { plan } = step(observed({ kernel: { kind: "pending" }, modules: [mod("gpu")] }), T0);
+      assert.deepEqual(plan.create, []);
+      assert.match(entryOf(plan, "gpu")!.statusReason!, /^waiting: reading the kernel of quay.io/);
+      assert.equal(cond(plan, "Complete")!.reason, "KernelPending");
+      assert.equal(plan.status.kernelVersion, undefined);
+    });
+  });
+
+  describe("given the kernel cannot be read", () => {
+    it("makes every Module error with the reason, and does not rewrite the status while nothing changes", () => {
+      const o = observed({ kernel: { kind: "failed", reason: "cannot tell the kernel of the release: registry unreachable" }, modules: [mod("gpu"), mod("nic")] });
+      const first = step(o, T0);
+      assert.deepEqual(first.entries.map((e) => [e.verificationStatus, e.statusReason]), [["error", "cannot tell the kernel of the release: registry unreachable"], ["error", "cannot tell the kernel of the release: registry unreachable"]]);
+      assert.equal(cond(first.plan, "Verified")!.status, "False");
+      assert.deepEqual(first.plan.events.map((e) => [e.type, e.reason]), [["Warning", "ModuleCheckError"], ["Warning", "ModuleCheckError"]]);
+      const again = step({ ...o, preflight: first.next }, T0 + 60_000);
+      assert.equal(again.plan.statusChanged, false);
+      assert.deepEqual(again.plan.events, []);
+    });
+  });
+
+  describe("given Modules that need no Job", () => {
+    it("fails a Module with no kernel mapping for the kernel, naming the kernel, without a Job", () => {
+      const m = mod("old");
+      m.spec.moduleLoader!.container.kernelMappings = [{ literal: "4.18.0-1.el8.x86_64", containerImage: "quay.io/acme/old:1" }];
+      const { plan } = step(observed({ modules: [m] }), T0);
+      assert.deepEqual(plan.create, []);
+      const e = entryOf(plan, "old")!;
+      assert.equal(e.verificationStatus, "false");
+      assert.match(e.statusReason!, new RegExp(KERNEL.replace(/\./g, "\\.")));
+      assert.deepEqual(plan.events.map((x) => [x.type, x.reason]), [["Warning", "ModuleFailed"]]);
+      assert.equal(cond(plan, "Complete")!.status, "True");
+      assert.equal(cond(plan, "Verified")!.reason, "ModulesFailed");
+    });
+
+    it("verifies a Module without a moduleLoader (nothing to load), without a Job", () => {
+      const { plan } = step(observed({ modules: [mod("plugin-only", "drivers", { moduleLoader: undefined })] }), T0);
+      assert.deepEqual(plan.create, []);
+      assert.equal(entryOf(plan, "plugin-only")!.verificationStatus, "true");
+      assert.equal(cond(plan, "Verified")!.status, "True");
+    });
+  });
+
+  describe("given a Job that finished", () => {
+    const start = step(observed({ modules: [mod("gpu")] }), T0);
+    const job = (finished: { ok: boolean; atMs: number; reason?: string }) => ran(start.plan.create[0]!, { createdMs: T0 + 1000, finished });
+    const after = (j: Job, state: Parameters<typeof podOf>[1], nowMs = T0 + 60_000) =>
+      step(observed({ preflight: start.next, modules: [mod("gpu")], jobs: [j], pods: [podOf(j, state, { createdMs: T0 + 2000, phase: "Succeeded" })] }), nowMs);
+
+    it("records a verified Module: true, with the time the Job finished, an Event, and both conditions True", () => {
+      const j = job({ ok: true, atMs: T0 + 30_000 });
+      const { plan } = after(j, terminated(0, verdictMessage("gpu", "true", "quay.io/acme/gpu:… holds /opt/lib/modules/…/gpu.ko")));
+      const e = entryOf(plan, "gpu")!;
+      assert.deepEqual([e.verificationStatus, e.lastCheckTime, e.lastTransitionTime], ["true", iso(T0 + 30_000), iso(T0 + 60_000)]);
+      assert.match(e.statusReason!, /holds/);
+      assert.deepEqual(plan.events.map((x) => [x.type, x.reason]), [["Normal", "ModuleVerified"]]);
+      assert.deepEqual([cond(plan, "Complete")!.status, cond(plan, "Verified")!.status], ["True", "True"]);
+      assert.deepEqual(plan.outcomes, [{ stage: "image", verdict: "true" }]);
+      assert.deepEqual(plan.delete, [], "the finished Job is left to its TTL for debugging");
+    });
+
+    it("records a failed check with the check's reason, and looks again when the revalidation period ends", () => {
+      const j = job({ ok: false, atMs: T0 + 30_000 });
+      const { plan } = after(j, terminated(1, verdictMessage("gpu", "false", "image quay.io/acme/gpu:5.14 does not exist")));
+      const e = entryOf(plan, "gpu")!;
+      assert.deepEqual([e.verificationStatus, e.statusReason], ["false", "image quay.io/acme/gpu:5.14 does not exist"]);
+      assert.deepEqual(plan.events.map((x) => [x.type, x.reason]), [["Warning", "ModuleFailed"]]);
+      assert.equal(plan.requeueAfterMs, T0 + 30_000 + CONFIG.revalidateAfterMs - (T0 + 60_000));
+    });
+
+    it("reports a Job past its deadline as error, naming the deadline", () => {
+      const j = job({ ok: false, atMs: T0 + 600_000, reason: "DeadlineExceeded" });
+      const { plan } = after(j, { running: {} });
+      assert.equal(entryOf(plan, "gpu")!.verificationStatus, "error");
+      assert.match(entryOf(plan, "gpu")!.statusReason!, /did not finish within 600 s/);
+      assert.equal(entryOf(plan, "gpu")!.consecutiveErrors, 1);
+    });
+
+    it("reports a check that crashed without a report as error, with its exit code", () => {
+      const { plan } = after(job({ ok: false, atMs: T0 + 5000 }), terminated(139, "", "Error"));
+      assert.equal(entryOf(plan, "gpu")!.verificationStatus, "error");
+      assert.match(entryOf(plan, "gpu")!.statusReason!, /exited with code 139/);
+    });
+
+    it("does not count the same finished Job twice", () => {
+      const j = job({ ok: false, atMs: T0 + 5000 });
+      const pods = [podOf(j, terminated(2, verdictMessage("gpu", "error", "registry answered 503")), { createdMs: T0 + 2000 })];
+      const first = step(observed({ preflight: start.next, modules: [mod("gpu")], jobs: [j], pods }), T0 + 6000);
+      const again = step(observed({ preflight: first.next, modules: [mod("gpu")], jobs: [j], pods }), T0 + 7000);
+      assert.equal(entryOf(again.plan, "gpu")!.consecutiveErrors, 1);
+      assert.equal(again.plan.statusChanged, false);
+      assert.deepEqual(again.plan.outcomes, []);
+      assert.deepEqual(again.plan.events, []);
+    });
+  });
+
+  describe("given a Job whose Pod cannot start", () => {
+    const start = step(observed({ modules: [mod("gpu", "drivers", { imageRepoSecret: { name: "missing" } })] }), T0);
+    const j = ran(start.plan.create[0]!, { createdMs: T0 });
+    const withPod = (state: Parameters<typeof podOf>[1], nowMs: number, events: KubeEvent[] = [], conditions?: NonNullable<Pod["status"]>["conditions"]) =>
+      step(observed({ preflight: start.next, modules: [mod("gpu", "drivers", { imageRepoSecret: { name: "missing" } })], jobs: [j], pods: [podOf(j, state, { createdMs: T0, ...(conditions && { conditions }) })], events }), nowMs);
+
+    it("waits out a short image pull problem, and looks again when the grace period ends", () => {
+      const { plan } = withPod({ waiting: { reason: "ErrImagePull", message: "pull access denied" } }, T0 + 10_000);
+      assert.equal(entryOf(plan, "gpu")!.verificationStatus, "unknown");
+      assert.equal(plan.requeueAfterMs, 20_000);
+    });
+
+    it("reports an image pull failure as error with the kubelet's reason within the grace period, and deletes the Job", () => {
+      const { plan } = withPod({ waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "quay.io/kmm/kmm-preflight:1.0"' } }, T0 + 31_000);
+      const e = entryOf(plan, "gpu")!;
+      assert.equal(e.verificationStatus, "error");
+      assert.match(e.statusReason!, /ImagePullBackOff: Back-off pulling image/);
+      assert.deepEqual(plan.delete.map((d) => [d.name, d.uid]), [[j.metadata.name, j.metadata.uid]]);
+    });
+
+    it("reports a missing Secret from the kubelet's FailedMount Event", () => {
+      const ev: KubeEvent = {
+        metadata: { name: "x.1", namespace: "drivers" },
+        involvedObject: { kind: "Pod", name: `${j.metadata.name}-abcde`, namespace: "drivers", uid: `${j.metadata.name}-pod-uid` },
+        type: "Warning",
+        reason: "FailedMount",
+        message: 'MountVolume.SetUp failed for volume "pull-secret" : secret "missing" not found',
+        lastTimestamp: iso(T0 + 5000),
+      };
+      const { plan } = withPod({ waiting: { reason: "ContainerCreating" } }, T0 + 40_000, [ev]);
+      assert.equal(entryOf(plan, "gpu")!.verificationStatus, "error");
+      assert.match(entryOf(plan, "gpu")!.statusReason!, /FailedMount: MountVolume.SetUp failed for volume "pull-secret" : secret "missing" not found/);
+    });
+
+    it("reports an unschedulable Pod with the scheduler's message", () => {
+      const { plan } = withPod({ waiting: { reason: "ContainerCreating" } }, T0 + 40_000, [], [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient memory." }]);
+      assert.match(entryOf(plan, "gpu")!.statusReason!, /cannot be scheduled: 0\/3 nodes are available/);
+    });
+  });
+
+  describe("given a Module that changes", () => {
+    const m1 = mod("gpu");
+    const start = step(observed({ modules: [m1] }), T0);
+    const oldJob = ran(start.plan.create[0]!, { createdMs: T0, finished: { ok: true, atMs: T0 + 10_000 } });
+    const verified = step(observed({ preflight: start.next, modules: [m1], jobs: [oldJob], pods: [podOf(oldJob, terminated(0, verdictMessage("gpu", "true", "ok")), { createdMs: T0 })] }), T0 + 20_000);
+    const m2 = mod("gpu");
+    m2.spec.moduleLoader!.container.kernelMappings[0]!.containerImage = "quay.io/acme/gpu-v2:${KERNEL_FULL_VERSION}";
+
+    it("after true: validates it again from the image stage, deletes the old Job, and records the transition", () => {
+      const { plan } = step(observed({ preflight: verified.next, modules: [m2], jobs: [oldJob] }), T0 + 30_000);
+      assert.equal(plan.create.length, 1);
+      assert.notEqual(plan.create[0]!.metadata.name, oldJob.metadata.name);
+      assert.deepEqual(plan.delete.map((d) => d.name), [oldJob.metadata.name]);
+      const e = entryOf(plan, "gpu")!;
+      assert.deepEqual([e.verificationStatus, e.lastTransitionTime], ["unknown", iso(T0 + 30_000)]);
+      assert.deepEqual(plan.events.map((x) => x.reason), ["ModuleChecking"]);
+    });
+
+    it("a verified Module is never checked again while its spec stays the same, Job gone or not", () => {
+      const { plan } = step(observed({ preflight: verified.next, modules: [m1] }), T0 + 10 * 86_400_000);
+      assert.deepEqual(plan.create, []);
+      assert.equal(plan.statusChanged, false);
+      assert.equal(plan.requeueAfterMs, undefined);
+    });
+
+    it("after false: validates the changed Module at once, before the revalidation period", () => {
+      const failedJob = ran(start.plan.create[0]!, { createdMs: T0, finished: { ok: false, atMs: T0 + 10_000 } });
+      const failed = step(observed({ preflight: start.next, modules: [m1], jobs: [failedJob], pods: [podOf(failedJob, terminated(1, verdictMessage("gpu", "false", "no module")), { createdMs: T0 })] }), T0 + 20_000);
+      assert.equal(failed.entries[0]!.verificationStatus, "false");
+      const { plan } = step(observed({ preflight: failed.next, modules: [m2], jobs: [failedJob] }), T0 + 21_000);
+      assert.equal(plan.create.length, 1);
+      assert.deepEqual(plan.delete.map((d) => d.why), ["its Module was deleted or changed"]);
+    });
+
+    it("keeps lastTransitionTime when only the reason changes", () => {
+      const noMapping = (lit: string) => {
+        const m = mod("old");
+        m.spec.moduleLoader!.container.kernelMappings = [{ literal: lit, containerImage: "quay.io/acme/old:1" }];
+        return m;
+      };
+      const first = step(observed({ modules: [noMapping("4.18.0-1.el8.x86_64")] }), T0);
+      const second = step(observed({ preflight: first.next, modules: [noMapping("4.18.0-2.el8.x86_64")] }), T0 + 60_000);
+      assert.equal(entryOf(second.plan, "old")!.lastTransitionTime, iso(T0));
+      assert.deepEqual(second.plan.events, []);
+    });
+  });
+
+  describe("given the revalidation period of a false Module", () => {
+    const start = step(observed({ modules: [mod("gpu")] }), T0);
+    const j = ran(start.plan.create[0]!, { createdMs: T0, finished: { ok: false, atMs: T0 + 10_000 } });
+    const pods = [podOf(j, terminated(1, verdictMessage("gpu", "false", "no module")), { createdMs: T0 })];
+    const failed = step(observed({ preflight: start.next, modules: [mod("gpu")], jobs: [j], pods }), T0 + 20_000);
+
+    it("deletes the finished Job once it has passed, then starts a new one, keeping the verdict meanwhile", () => {
+      const due = step(observed({ preflight: failed.next, modules: [mod("gpu")], jobs: [j], pods }), T0 + 10_000 + CONFIG.revalidateAfterMs);
+      assert.deepEqual(due.plan.delete.map((d) => d.name), [j.metadata.name]);
+      const gone = step(observed({ preflight: due.next, modules: [mod("gpu")] }), T0 + 11_000 + CONFIG.revalidateAfterMs);
+      assert.deepEqual(gone.plan.create.map((c) => c.metadata.name), [j.metadata.name]);
+      assert.equal(entryOf(gone.plan, "gpu")!.verificationStatus, "false");
+      assert.equal(entryOf(gone.plan, "gpu")!.lastTransitionTime, failed.entries[0]!.lastTransitionTime);
+    });
+  });
+
+  describe("given a Module in error", () => {
+    const entry = (consecutiveErrors: number): PreflightModuleStatus => ({
+      namespace: "drivers", name: "gpu", verificationStage: "image", verificationStatus: "error", statusReason: "registry down",
+      lastTransitionTime: iso(T0), lastCheckTime: iso(T0), consecutiveErrors, specHash: step(observed({ modules: [mod("gpu")] }), T0).entries[0]!.specHash!,
+    });
+
+    it("retries after a backoff that doubles with each error in a row, capped", () => {
+      for (const [errors, delay] of [[1, 10_000], [2, 20_000], [3, 40_000], [10, 300_000]] as const) {
+        const before = step(observed({ preflight: pfvo([entry(errors)]), modules: [mod("gpu")] }), T0 + delay - 1);
+        assert.deepEqual(before.plan.create, [], `${errors} errors: not before ${delay} ms`);
+        assert.equal(before.plan.requeueAfterMs, 1);
+        const at = step(observed({ preflight: pfvo([entry(errors)]), modules: [mod("gpu")] }), T0 + delay);
+        assert.equal(at.plan.create.length, 1, `${errors} errors: retried at ${delay} ms`);
+      }
+    });
+
+    it("resets the backoff when the Module changes", () => {
+      const m = mod("gpu");
+      m.spec.moduleLoader!.container.modprobe.moduleName = "gpu_v2";
+      const { plan } = step(observed({ preflight: pfvo([entry(10)]), modules: [m] }), T0 + 1);
+      assert.equal(plan.create.length, 1);
+    });
+
+    it("a Job the API server refuses to create is an error with its message", () => {
+      const start = step(observed({ modules: [mod("gpu")] }), T0);
+      const key = `drivers/${start.plan.create[0]!.metadata.name}`;
+      const { plan } = step(observed({ preflight: start.next, modules: [mod("gpu")], creationFailures: new Map([[key, { message: 'HTTP 403: jobs.batch is forbidden: exceeded quota: compute', at: iso(T0 + 1000) }]]) }), T0 + 2000);
+      const e = entryOf(plan, "gpu")!;
+      assert.equal(e.verificationStatus, "error");
+      assert.match(e.statusReason!, /cannot create the image-check Job .*exceeded quota/);
+      assert.deepEqual(plan.create, []);
+    });
+  });
+
+  describe("given the cap on running Jobs", () => {
+    it("starts only as many as the cap leaves, never-checked Modules first, and says why the others wait", () => {
+      const modules = [mod("a"), mod("b"), mod("c")];
+      const { plan } = step(observed({ modules, runningJobs: 1 }), T0, { ...CONFIG, maxRunningJobs: 2 });
+      assert.equal(plan.create.length, 1);
+      const waiting = plan.status.modules!.filter((e) => e.statusReason!.startsWith("waiting:"));
+      assert.equal(waiting.length, 2);
+      assert.equal(waiting[0]!.statusReason, "waiting: 2 validation Jobs running (cap 2)");
+    });
+
+    it("does not create a Job again that was created and not yet seen", () => {
+      const start = step(observed({ modules: [mod("gpu")] }), T0);
+      const key = `drivers/${start.plan.create[0]!.metadata.name}`;
+      const { plan } = step(observed({ preflight: start.next, modules: [mod("gpu")], pendingCreates: new Set([key]), runningJobs: 1 }), T0 + 10);
+      assert.deepEqual(plan.create, []);
+      assert.equal(plan.statusChanged, false);
+    });
+  });
+
+  describe("given a Module deleted", () => {
+    it("drops its entry and deletes its Job", () => {
+      const start = step(observed({ modules: [mod("gpu"), mod("nic")] }), T0);
+      const j = ran(start.plan.create[0]!, { createdMs: T0 });
+      const { plan } = step(observed({ preflight: start.next, modules: [mod("nic")], jobs: [j] }), T0 + 1000);
+      assert.deepEqual(plan.status.modules!.map((e) => e.name), ["nic"]);
+      assert.deepEqual(plan.delete.map((d) => [d.name, d.why]), [[j.metadata.name, "its Module was deleted or changed"]]);
+    });
+  });
+
+  describe("given status written by others", () => {
+    it("keeps conditions of other types and fields it does not own; moves its conditions' times only on a status change", () => {
+      const other = { type: "Approved", status: "True" as const, reason: "ByHuman", message: "ok", lastTransitionTime: iso(T0 - 1000) };
+      const pf = pfvo(undefined, { conditions: [other] });
+      (pf.status as Record<string, unknown>)["note"] = "written by another tool";
+      const first = step(observed({ preflight: pf, modules: [mod("gpu")] }), T0);
+      assert.deepEqual(first.plan.status.conditions!.find((c) => c.type === "Approved"), other);
+      assert.equal((first.plan.status as Record<string, unknown>)["note"], "written by another tool");
+      const second = step(observed({ preflight: first.next, modules: [mod("gpu"), mod("nic")] }), T0 + 5000);
+      assert.equal(cond(second.plan, "Complete")!.lastTransitionTime, iso(T0));
+    });
+  });
+
+  describe("given a plan applied", () => {
+    it("plans nothing more when nothing changed (idempotent)", () => {
+      const start = step(observed({ modules: [mod("gpu")] }), T0);
+      const j = ran(start.plan.create[0]!, { createdMs: T0 });
+      const running = step(observed({ preflight: start.next, modules: [mod("gpu")], jobs: [j], runningJobs: 1 }), T0 + 1000);
+      const again = step(observed({ preflight: running.next, modules: [mod("gpu")], jobs: [j], runningJobs: 1 }), T0 + 2000);
+      assert.equal(again.plan.statusChanged, false);
+      assert.deepEqual([again.plan.create, again.plan.delete, again.plan.events], [[], [], []]);
+    });
+  });
+});

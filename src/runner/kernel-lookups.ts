@@ -1,0 +1,79 @@
+import type { PreflightValidationOCP } from "../api/index.js";
+import type { KernelState } from "../jobs/plan.js";
+import { kernelVariables } from "../kernel/kernel-version.js";
+import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
+import type { Clock } from "../util/clock.js";
+
+// The kernel each PreflightValidationOCP validates against, looked up in the background (a registry
+// read of the release and its driver-toolkit image can take a while; a reconcile never waits for it)
+// once per release image and flavour, shared by every PFVO naming it, retried with backoff when it
+// fails. A PFVO whose status already names its kernel is not looked up again: the release is immutable.
+
+/** Reads the kernel of a release image; throws an Error whose message says what went wrong. */
+export type KernelSource = (releaseImage: string, rt: boolean) => Promise<string>;
+
+type Lookup =
+  | { kind: "pending"; failed?: { reason: string; failures: number } }
+  | { kind: "known"; kernel: string }
+  | { kind: "failed"; reason: string; failures: number; retryAtMs: number };
+
+export interface KernelLookupsOptions {
+  readonly source: KernelSource;
+  /** Told the name of each PFVO waiting on a lookup that settled (the runner enqueues it). */
+  readonly onSettled: (preflight: string) => void;
+  readonly clock: Clock;
+  /** @default { initialMs: 5000, maxMs: 300000 } */
+  readonly retryBackoff?: BackoffOptions;
+}
+
+export class KernelLookups {
+  readonly #lookups = new Map<string, Lookup>();
+  readonly #waiting = new Map<string, Set<string>>();
+
+  constructor(private readonly o: KernelLookupsOptions) {}
+
+  /** The kernel of `pf`, starting (or retrying) a lookup when needed. Never waits. */
+  state(pf: PreflightValidationOCP): KernelState {
+    const recorded = pf.status?.kernelVersion;
+    if (recorded) return { kind: "known", kernel: recorded };
+    const key = `${pf.spec.releaseImage}|${pf.spec.useRTKernel === true}`;
+    const names = this.#waiting.get(key) ?? new Set();
+    names.add(pf.metadata.name ?? "");
+    this.#waiting.set(key, names);
+    const l = this.#lookups.get(key);
+    if (l?.kind === "known") return { kind: "known", kernel: l.kernel };
+    if (l?.kind === "pending") return l.failed ? { kind: "failed", reason: l.failed.reason } : { kind: "pending" };
+    if (l?.kind === "failed" && this.o.clock.now() < l.retryAtMs) return { kind: "failed", reason: l.reason };
+    // While a retry runs, the last failure stands: Modules do not flip from error back to unknown.
+    const failed = l?.kind === "failed" ? { reason: l.reason, failures: l.failures } : undefined;
+    this.#lookups.set(key, { kind: "pending", ...(failed && { failed }) });
+    void this.#look(key, pf.spec.releaseImage, pf.spec.useRTKernel === true, failed?.failures ?? 0);
+    return failed ? { kind: "failed", reason: failed.reason } : { kind: "pending" };
+  }
+
+  /** Forgets a PFVO that was deleted. */
+  forget(name: string): void {
+    for (const names of this.#waiting.values()) names.delete(name);
+  }
+
+  async #look(key: string, releaseImage: string, rt: boolean, failures: number): Promise<void> {
+    let next: Lookup;
+    try {
+      const kernel = await this.o.source(releaseImage, rt);
+      const vars = kernelVariables(kernel);
+      if (!vars.ok) throw new Error(`the release names kernel ${JSON.stringify(kernel)}, which is not a kernel version: ${vars.error}`);
+      next = { kind: "known", kernel };
+    } catch (err) {
+      const delay = backoffDelay(failures, this.o.retryBackoff ?? { initialMs: 5000, maxMs: 300_000 });
+      const why = err instanceof Error ? err.message : String(err);
+      next = { kind: "failed", reason: `cannot tell the kernel of ${releaseImage}${rt ? " (real-time)" : ""}: ${why}`, failures: failures + 1, retryAtMs: this.o.clock.now() + delay };
+      this.o.clock.setTimer(() => this.#notify(key), delay);
+    }
+    this.#lookups.set(key, next);
+    this.#notify(key);
+  }
+
+  #notify(key: string): void {
+    for (const name of this.#waiting.get(key) ?? []) this.o.onSettled(name);
+  }
+}
