@@ -101,6 +101,33 @@ describe("kmm-preflight status", () => {
     });
   });
 
+  it("with --module also shows the Module's validation Jobs: Pod phase, exit code and what the check said", async () => {
+    const owner = { apiVersion: PREFLIGHT_API_VERSION, kind: PREFLIGHT_KIND, name: "upgrade-4-18", uid: "pf-uid", controller: true };
+    const labels = { "app.kubernetes.io/managed-by": "kmm-preflight", "kmm.node.kubernetes.io/module.name": "gpu", "kmm.node.kubernetes.io/job-type": "image" };
+    const job: KubeObject = {
+      apiVersion: "batch/v1", kind: "Job", metadata: { name: "preflight-image-gpu-0123456789", namespace: "drivers", uid: "job-uid", labels, ownerReferences: [owner] },
+      spec: { activeDeadlineSeconds: 600, template: { spec: { containers: [] } } },
+      status: { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", lastTransitionTime: HOUR_AGO() }] },
+    };
+    const message = JSON.stringify({ version: 1, results: [{ namespace: "drivers", name: "gpu", verificationStatus: "error", reason: "registry answered 401 Unauthorized" }], errors: [] });
+    const pod: KubeObject = {
+      apiVersion: "v1", kind: "Pod", metadata: { name: "preflight-image-gpu-0123456789-x1y2z", namespace: "drivers", labels, ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: "preflight-image-gpu-0123456789", uid: "job-uid", controller: true }] },
+      status: { phase: "Failed", containerStatuses: [{ name: "check", state: { terminated: { exitCode: 2, reason: "Error", message } } }] },
+    };
+    const other: KubeObject = { ...pod, metadata: { ...pod.metadata, name: "unrelated", labels: { ...labels, "kmm.node.kubernetes.io/module.name": "nic" } } };
+    await withCluster([UPGRADE, job, pod, other], async ({ kubeconfig, home }) => {
+      const r = await cli(["--kubeconfig", kubeconfig, "--module", "drivers/gpu"], home);
+      assert.match(r.stdout, /Validation Jobs of Module drivers\/gpu \(kubectl logs -n drivers job\/<JOB>\):/);
+      const row = r.stdout.split("\n").find((l) => l.startsWith("upgrade-4-18 "))!;
+      const cells = row.split(/\s+/);
+      assert.deepEqual([...cells.slice(0, 3), ...cells.slice(4, 7)], ["upgrade-4-18", "preflight-image-gpu-0123456789", "image", "Failed", "2", "Error"]);
+      assert.match(cells[3]!, /^\d+s$/, "the Job's age");
+      assert.match(row, /error: registry answered 401 Unauthorized$/);
+      const json = JSON.parse((await cli(["--kubeconfig", kubeconfig, "--module", "drivers/gpu", "-o", "json"], home)).stdout) as { jobs: { name: string; exitCode: number; outcome: string }[] }[];
+      assert.deepEqual(json[0]!.jobs.map((j) => [j.name, j.exitCode, j.outcome]), [["preflight-image-gpu-0123456789", 2, "error: registry answered 401 Unauthorized"]]);
+    });
+  });
+
   it("with --module naming a Module in no status says so, hints at kubectl get module, and exits 1", async () => {
     await withCluster([UPGRADE], async ({ kubeconfig, home }) => {
       const r = await cli(["upgrade-4-18", "--kubeconfig", kubeconfig, "--module", "drivers/fpga"], home);
@@ -130,7 +157,7 @@ describe("kmm-preflight status", () => {
         ["fresh-4-19", RELEASE, "no Module has been validated yet", false, { verified: 0, failed: 0, error: 0, pending: 0 }],
         ["upgrade-4-18", RELEASE, null, false, { verified: 1, failed: 1, error: 1, pending: 0 }],
       ]);
-      assert.deepEqual(Object.keys(doc[1]!), ["name", "releaseImage", "note", "moduleMissing", "counts", "modules"]);
+      assert.deepEqual(Object.keys(doc[1]!), ["name", "releaseImage", "note", "moduleMissing", "counts", "jobs", "modules"]);
       assert.deepEqual(doc[1]!.modules.map((m) => `${m.namespace}/${m.name}=${m.verificationStatus}`), ["drivers/gpu=error", "drivers/nic=true", "storage/fs=false"]);
       assert.deepEqual(Object.keys(doc[1]!.modules[0]!), ["namespace", "name", "verificationStatus", "verificationStage", "lastTransitionTime", "statusReason"]);
     });

@@ -1,6 +1,7 @@
 import { PREFLIGHT_KIND, type VerificationStatus } from "../api/index.js";
 import { type ModuleKey, type ModuleRow, type StatusCounts, type StatusReport, compareKeys } from "../status/status-report.js";
 import { escapeForTerminal, jsonForTerminal } from "../util/terminal-text.js";
+import type { JobSummary } from "./status-jobs.js";
 
 // The status report as a table for a person (problems first, every string escaped) or as JSON for a pipeline.
 
@@ -57,7 +58,24 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join("").trimEnd());
 }
 
-export function renderStatusTable(r: StatusReport, now: Date): string {
+/** The Module's validation Jobs: what `kubectl logs` and `kubectl describe` would be asked about. */
+function jobsBlock(module: ModuleKey, jobs: readonly JobSummary[], now: Date): string[] {
+  const title = `Validation Jobs of Module ${escapeForTerminal(moduleKey(module))}`;
+  if (jobs.length === 0) return [`${title}: none (a Job is removed a day after it finished; a Module decided without one has none)`];
+  const rows = jobs.map((j) => [
+    escapeForTerminal(j.preflight || "?"),
+    escapeForTerminal(j.name),
+    escapeForTerminal(j.stage || "?"),
+    formatAge(j.created, now),
+    escapeForTerminal(j.podPhase ?? "-"),
+    j.exitCode === null ? "-" : String(j.exitCode),
+    escapeForTerminal(j.containerReason ?? "-"),
+    escapeForTerminal(j.outcome),
+  ]);
+  return [`${title} (kubectl logs -n ${escapeForTerminal(module.namespace)} job/<JOB>):`, ...table([["PREFLIGHT", "JOB", "STAGE", "AGE", "POD", "EXIT", "CONTAINER", "OUTCOME"], ...rows])];
+}
+
+export function renderStatusTable(r: StatusReport, now: Date, jobs?: readonly JobSummary[]): string {
   const blocks = r.preflights.map((p) => {
     const title = `${PREFLIGHT_KIND} ${escapeForTerminal(p.name || "?")} (release ${escapeForTerminal(p.releaseImage || "?")})`;
     if (p.note !== undefined) return [`${title}: ${escapeForTerminal(p.note)}`];
@@ -72,21 +90,25 @@ export function renderStatusTable(r: StatusReport, now: Date): string {
     return [`${title}: ${describeCounts(p.counts)}`, ...table([["NAMESPACE/NAME", "STATUS", "STAGE", "SINCE", "REASON"], ...rows])];
   });
   const notes = statusNotes(r);
-  return `${[...blocks, ...(notes.length ? [notes] : [])].map((b) => b.join("\n")).join("\n\n")}\n`;
+  const jobBlock = r.module && jobs ? [jobsBlock(r.module, jobs, now)] : [];
+  return `${[...blocks, ...jobBlock, ...(notes.length ? [notes] : [])].map((b) => b.join("\n")).join("\n\n")}\n`;
 }
 
 /**
  * A stable document for pipelines: objects by name, modules by namespace/name, every key always present.
  * `note` (null when the entries are listed) says why none is: not validated yet, or a malformed
- * status.modules; `moduleMissing` is true when --module names a Module this object's status lacks.
+ * status.modules; `moduleMissing` is true when --module names a Module this object's status lacks;
+ * `jobs` lists that Module's validation Jobs for this object (null without --module).
  */
-export function renderStatusJson(r: StatusReport): string {
+export function renderStatusJson(r: StatusReport, jobs?: readonly JobSummary[]): string {
   const doc = r.preflights.map((p) => ({
     name: p.name,
     releaseImage: p.releaseImage,
     note: p.note ?? null,
     moduleMissing: p.moduleMissing,
     counts: { verified: p.counts.verified, failed: p.counts.failed, error: p.counts.error, pending: p.counts.pending },
+    // With --module, that Module's validation Jobs for this object (null when not asked for, or not listable).
+    jobs: r.module && jobs ? jobs.filter((j) => j.preflight === p.name) : null,
     modules: p.modules.map((m) => ({
       namespace: m.namespace,
       name: m.name,

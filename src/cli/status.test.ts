@@ -44,6 +44,7 @@ function reader(objects: Record<string, unknown>[], fail?: Error): PreflightRead
       if (fail) throw fail;
       return objects;
     },
+    validationJobs: async () => ({ jobs: [], pods: [] }),
   };
 }
 
@@ -340,14 +341,15 @@ describe("renderStatusJson()", () => {
   describe("given a mix of statuses and a malformed entry", () => {
     const doc = JSON.parse(render.renderStatusJson(report.toStatusReport([pfvo("b", [entry("a", "x", "true"), 5]), pfvo("a")]))) as unknown;
 
-    it("is an array of {name, releaseImage, note, moduleMissing, counts, modules}, every key present", () => {
+    it("is an array of {name, releaseImage, note, moduleMissing, counts, jobs, modules}, every key present", () => {
       assert.deepEqual(doc, [
-        { name: "a", releaseImage: RELEASE, note: report.NOT_VALIDATED_YET, moduleMissing: false, counts: { verified: 0, failed: 0, error: 0, pending: 0 }, modules: [] },
+        { name: "a", releaseImage: RELEASE, note: report.NOT_VALIDATED_YET, moduleMissing: false, counts: { verified: 0, failed: 0, error: 0, pending: 0 }, jobs: null, modules: [] },
         {
           name: "b",
           releaseImage: RELEASE,
           note: null,
           moduleMissing: false,
+          jobs: null,
           counts: { verified: 1, failed: 0, error: 0, pending: 1 },
           modules: [
             { namespace: "", name: "", verificationStatus: "unknown", verificationStage: null, lastTransitionTime: null, statusReason: "malformed status entry status.modules[1]: 5 is not an object" },

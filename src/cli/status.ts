@@ -3,6 +3,7 @@ import type { PreflightReader } from "../kube/preflight-read.js";
 import { statusExitCode, toStatusReport } from "../status/status-report.js";
 import { escapeForTerminal } from "../util/terminal-text.js";
 import type { StatusOptions } from "./status-args.js";
+import { type JobSummary, summarizeJobs } from "./status-jobs.js";
 import { renderStatusJson, renderStatusTable, statusNotes } from "./status-render.js";
 
 // `kmm-preflight status`: where each Module stands in the cluster's PreflightValidationOCPs, and why.
@@ -37,9 +38,20 @@ export async function runStatus(o: StatusOptions, reader: PreflightReader | unde
   }
   const report = toStatusReport(objects, o.module);
   const exitCode = statusExitCode(report);
+  // With --module, the Module's Jobs too; not being able to list them does not hide the status.
+  let jobs: readonly JobSummary[] | undefined;
+  let jobsProblem = "";
+  if (o.module) {
+    try {
+      const found = await reader.validationJobs(o.module.namespace, o.module.name);
+      jobs = summarizeJobs(found.jobs, found.pods, o.module, now);
+    } catch (err) {
+      jobsProblem = `note: ${escapeForTerminal(err instanceof Error ? err.message : String(err))}\n`;
+    }
+  }
   if (o.output === "json") {
     const notes = statusNotes(report);
-    return { stdout: renderStatusJson(report), stderr: notes.map((n) => `note: ${n}\n`).join(""), exitCode };
+    return { stdout: renderStatusJson(report, jobs), stderr: notes.map((n) => `note: ${n}\n`).join("") + jobsProblem, exitCode };
   }
-  return { stdout: renderStatusTable(report, now), stderr: "", exitCode };
+  return { stdout: renderStatusTable(report, now, jobs), stderr: jobsProblem, exitCode };
 }

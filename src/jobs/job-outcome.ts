@@ -13,6 +13,9 @@ export type JobOutcome =
   | { readonly state: "stuck"; readonly reason: string }
   | { readonly state: "finished"; readonly verdict: "true" | "false" | "error"; readonly reason: string; readonly finishedAt: string };
 
+/** How long a Pod may look stuck before it counts as stuck: a first ErrImagePull or FailedMount can be a blip. */
+export const DEFAULT_STUCK_AFTER_MS = 30_000;
+
 /** Waiting reasons that mean the container will not start without someone changing something. */
 const STUCK_WAITING = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "ErrImageNeverPull", "RunContainerError"]);
 /** Reasons that never clear up by waiting: reported at once rather than after the grace period. */

@@ -7,7 +7,7 @@ import * as sut from "./plan.js";
 
 const KERNEL = "5.14.0-427.13.1.el9_4.x86_64";
 const T0 = Date.parse("2026-12-01T10:00:00Z");
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 const CONFIG: sut.PlanConfig = {
   jobImage: "quay.io/kmm/kmm-preflight:1.0",
   maxRunningJobs: 20,
@@ -353,7 +353,7 @@ describe("planPreflight()", () => {
       assert.equal(plan.create.length, 1);
       const waiting = plan.status.modules!.filter((e) => e.statusReason!.startsWith("waiting:"));
       assert.equal(waiting.length, 2);
-      assert.equal(waiting[0]!.statusReason, "waiting: 2 validation Jobs running (cap 2)");
+      assert.equal(waiting[0]!.statusReason, "waiting: 2 Jobs running (cap 2)");
     });
 
     it("does not create a Job again that was created and not yet seen", () => {
@@ -385,6 +385,20 @@ describe("planPreflight()", () => {
       assert.equal((first.plan.status as Record<string, unknown>)["note"], "written by another tool");
       const second = step(observed({ preflight: first.next, modules: [mod("gpu"), mod("nic")] }), T0 + 5000);
       assert.equal(cond(second.plan, "Complete")!.lastTransitionTime, iso(T0));
+    });
+  });
+
+  describe("given thousands of Modules", () => {
+    it("lists every one, keeping the status under its byte budget by shortening reasons", () => {
+      const modules = Array.from({ length: 5000 }, (_, i) => {
+        const m = mod(`module-${String(i).padStart(4, "0")}`, `ns-${i % 50}`);
+        m.spec.moduleLoader!.container.kernelMappings = [{ literal: "4.18.0-1.el8.x86_64", containerImage: "quay.io/acme/x:1" }];
+        return m;
+      });
+      const { plan } = step(observed({ modules }), T0);
+      assert.equal(plan.status.modules!.length, 5000);
+      assert.ok(Buffer.byteLength(JSON.stringify(plan.status.modules)) <= 1400 * 1024, `${Buffer.byteLength(JSON.stringify(plan.status.modules))} bytes`);
+      assert.ok(plan.status.modules!.every((e) => e.verificationStatus === "false" && e.statusReason!.length <= 256));
     });
   });
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import {
   MAX_STATUS_MODULES,
   MAX_STATUS_REASON_LENGTH,
+  STATUS_BUDGET_BYTES,
   type Module,
   type PreflightModuleStatus,
   type PreflightValidationOCP,
@@ -109,7 +110,8 @@ const cut = (s: string, max = MAX_STATUS_REASON_LENGTH) => (s.length > max ? `${
 const isLive = (m: Module) => typeof m?.metadata?.name === "string" && typeof m.metadata.namespace === "string" && !m.metadata.deletionTimestamp;
 
 export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): Plan {
-  const now = new Date(nowMs).toISOString();
+  // metav1.Time precision: whole seconds.
+  const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, "Z");
   const pf = o.preflight;
   const uid = pf.metadata.uid ?? "";
   const previous = new Map((pf.status?.modules ?? []).filter((e) => e && typeof e.name === "string").map((e) => [keyOf(e.namespace, e.name), e]));
@@ -232,7 +234,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       create.push(buildImageJob({ preflight: { name: pf.metadata.name!, uid }, module: m, kernel, specHash: hash, image: config.jobImage, deadlineSeconds: config.jobDeadlineSeconds }));
       entries.push(same ?? entry(m, "unknown", `image check starting: Job ${jobId}`, { specHash: hash }));
     } else {
-      entries.push(same ?? entry(m, "unknown", `waiting: ${o.runningJobs + create.length} validation Jobs running (cap ${config.maxRunningJobs})`, { specHash: hash }));
+      entries.push(same ?? entry(m, "unknown", `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs})`, { specHash: hash }));
     }
   }
 
@@ -269,7 +271,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     }
   }
 
-  const listed = [...entries].sort((a, b) => compare(keyOf(a.namespace, a.name), keyOf(b.namespace, b.name))).slice(0, MAX_STATUS_MODULES);
+  const listed = withinBudget([...entries].sort((a, b) => compare(keyOf(a.namespace, a.name), keyOf(b.namespace, b.name))).slice(0, MAX_STATUS_MODULES));
   const kernelVersion = o.kernel.kind === "known" ? o.kernel.kernel : pf.status?.kernelVersion;
   const blocked = o.kernel.kind === "pending" ? `waiting: reading the kernel of ${pf.spec.releaseImage}` : undefined;
   const status: PreflightValidationOCPStatus = {
@@ -289,6 +291,25 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     outcomes,
     ...(Number.isFinite(nextLookMs) && { requeueAfterMs: Math.max(0, nextLookMs - nowMs) }),
   };
+}
+
+/** Reason lengths tried, in turn, when a long list of entries would make the object too large. */
+const REASON_BUDGET_STEPS = [256, 128, 64, 32, 16];
+
+/**
+ * The entries, their reasons shortened (verified ones first: theirs say where the module was found,
+ * the others' say what to fix) until the list fits STATUS_BUDGET_BYTES. Only very large clusters get here.
+ */
+function withinBudget(entries: PreflightModuleStatus[]): PreflightModuleStatus[] {
+  const size = (es: readonly PreflightModuleStatus[]) => Buffer.byteLength(JSON.stringify(es));
+  let out = entries;
+  for (const max of REASON_BUDGET_STEPS) {
+    if (size(out) <= STATUS_BUDGET_BYTES) return out;
+    out = out.map((e) => (e.verificationStatus === "true" && e.statusReason ? { ...e, statusReason: cut(e.statusReason, max) } : e));
+    if (size(out) <= STATUS_BUDGET_BYTES) return out;
+    out = out.map((e) => (e.statusReason ? { ...e, statusReason: cut(e.statusReason, max) } : e));
+  }
+  return out;
 }
 
 const EVENT_REASONS: Record<VerificationStatus, { type: "Normal" | "Warning"; reason: string }> = {

@@ -1,8 +1,11 @@
 import { CustomObjectsApi, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { MANAGED_SELECTOR, MODULE_NAME_LABEL, labelValue } from "../jobs/labels.js";
 import { GROUP, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../api/index.js";
 import { describeError, isNotFound } from "./api-error.js";
 import { type ClusterConfigOptions, loadClusterConfig } from "./cluster-config.js";
+import { JsonApi } from "./json-api.js";
 import { withSignal } from "./request-options.js";
+import { JOBS, PODS } from "./resources.js";
 
 // One-shot reads of PreflightValidationOCP objects, for commands that ask once and exit (`status`).
 // The server reads its watch-backed cache instead (preflight-cache.ts).
@@ -20,6 +23,8 @@ export interface PreflightReader {
   get(name: string): Promise<unknown>;
   /** Every object, in the API server's order. */
   list(): Promise<unknown[]>;
+  /** The validation Jobs of one Module, and their Pods (this product's labels), as the API server returns them. */
+  validationJobs(namespace: string, module: string): Promise<{ jobs: unknown[]; pods: unknown[] }>;
 }
 
 /** Thrown for a request that failed; the message is one line with the HTTP code and the server's message. */
@@ -53,8 +58,25 @@ export function openPreflightReader(opts: PreflightReaderOptions = {}): Prefligh
     }
   }
 
+  const json = new JsonApi(kc, { requestTimeoutMs: timeoutMs });
+  const ofModule = async (what: string, list: () => Promise<{ items: unknown[] }>) => {
+    try {
+      return (await list()).items;
+    } catch (err) {
+      throw new PreflightReadError(`cannot list ${what} from ${server}: ${describeError(err)}`);
+    }
+  };
+
   return {
     server,
+    async validationJobs(namespace, module) {
+      const labelSelector = `${MANAGED_SELECTOR},${MODULE_NAME_LABEL}=${labelValue(module)}`;
+      const [jobs, pods] = await Promise.all([
+        ofModule("validation Jobs", () => json.list(JOBS, { namespace, labelSelector })),
+        ofModule("validation Pods", () => json.list(PODS, { namespace, labelSelector })),
+      ]);
+      return { jobs, pods };
+    },
     // A missing CRD is a 404 too; it then reads as "not found", and `kubectl get pfvo` (the hint printed) says why.
     get: (name) => call(`cannot read ${PREFLIGHT_KIND} "${name}"`, (o) => api.getClusterCustomObject({ ...gvp, name }, o) as Promise<unknown>, () => undefined),
     async list() {

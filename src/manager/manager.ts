@@ -14,7 +14,7 @@ export interface ManagerOptions {
   readonly log: Logger;
   /** Campaign for this Lease; undefined: this replica runs the leader's work on its own (a single replica). */
   readonly leaderElection?: Omit<LeaderElectionConfig, "clock">;
-  /** Told when this replica starts and stops running the leader's work (the leader metric). */
+  /** Told when this replica wins and loses the election (the leader metric); never without an election. */
   readonly onLeading?: (leading: boolean) => void;
   readonly clock?: Clock;
 }
@@ -49,9 +49,9 @@ export function createManager(o: ManagerOptions): Manager {
   let stopped: Promise<void> | undefined;
 
   /** Waits for the caches, then runs every piece of work until `signal` aborts. */
-  async function lead(signal: AbortSignal): Promise<void> {
+  async function lead(signal: AbortSignal, elected: boolean): Promise<void> {
     leading = true;
-    o.onLeading?.(true);
+    if (elected) o.onLeading?.(true);
     try {
       const synced = await Promise.all([...informers.values()].map((i) => i.waitForSync(signal)));
       if (!synced.every(Boolean)) return;
@@ -65,7 +65,7 @@ export function createManager(o: ManagerOptions): Manager {
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
     } finally {
       leading = false;
-      o.onLeading?.(false);
+      if (elected) o.onLeading?.(false);
     }
   }
 
@@ -84,10 +84,10 @@ export function createManager(o: ManagerOptions): Manager {
       if (started) return;
       started = true;
       if (o.leaderElection) {
-        election = startLeaderElection(o.kc, o.log, { ...o.leaderElection, clock }, { onStartedLeading: lead });
+        election = startLeaderElection(o.kc, o.log, { ...o.leaderElection, clock }, { onStartedLeading: (signal) => lead(signal, true) });
       } else if (work.size > 0) {
         const stop = new AbortController();
-        alone = { stop, done: lead(stop.signal) };
+        alone = { stop, done: lead(stop.signal, false) };
       }
     },
     get leading() {

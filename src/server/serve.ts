@@ -16,6 +16,7 @@ import { createEventRecorder } from "../kube/event-recorder.js";
 import { readPullSecret } from "../kube/pull-secret.js";
 import { type Writer, createWriter } from "../kube/writer.js";
 import { readOwnImage } from "../kube/own-image.js";
+import { DEFAULT_STUCK_AFTER_MS } from "../jobs/job-outcome.js";
 import { createRunnerMetrics } from "../metrics/runner-metrics.js";
 import { clusterWriter } from "../runner/kube-ports.js";
 import { releaseKernelSource } from "../runner/release-kernel-source.js";
@@ -33,8 +34,6 @@ import type { ServeConfig } from "./config.js";
 const TLS_MIN_VERSION = "TLSv1.2";
 /** An `error` Module is retried after 10 s, doubling per error in a row, at most every 10 min. */
 const ERROR_BACKOFF = { initialMs: 10_000, maxMs: 600_000 };
-/** A Pod that looks stuck (image pull, mount, scheduling) this long is reported as the Module's error. */
-const STUCK_AFTER_MS = 30_000;
 /** The Jobs' image outside a pod, when no --job-image is given. */
 const DEFAULT_JOB_IMAGE = "kmm-preflight:latest";
 
@@ -103,7 +102,7 @@ function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: Preflig
       revalidateAfterMs: config.revalidateAfterSeconds * 1000,
       jobDeadlineSeconds: config.jobDeadlineSeconds,
       errorBackoff: ERROR_BACKOFF,
-      stuckAfterMs: STUCK_AFTER_MS,
+      stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
     },
     clock: systemClock,
     log: deps.log,
