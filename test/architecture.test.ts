@@ -10,7 +10,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = path.join(dir, f);
     if (statSync(p).isDirectory()) return sources(p);
-    return p.endsWith(".ts") && !p.endsWith(".test.ts") && !path.basename(p).startsWith("test-") ? [p] : [];
+    return p.endsWith(".ts") && !p.endsWith(".test.ts") ? [p] : [];
   });
 }
 
@@ -96,6 +96,10 @@ function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
 
 describe("architecture", () => {
   it("finds the sources it checks", () => assert.ok(all.length > 50));
+
+  it("src/ ships no test support: nothing but its *.test.ts files imports from test/", () => {
+    assertNone(all, (imp) => imp.startsWith("test/"), "test helpers live in test/support, which the build leaves out");
+  });
 
   it("src/api imports nothing but src/api", () => {
     assertNone(within("api"), (imp) => !imp.startsWith("src/api/"), "API types and CRDs stand alone");

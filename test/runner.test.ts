@@ -13,7 +13,8 @@ import { systemClock } from "../src/util/clock.js";
 import { startFakeKubelet, type FakeKubelet } from "./support/fake-kubelet.js";
 import { pushFakeRelease, type FakeRelease } from "./support/fake-release.js";
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./support/kube-api-server.js";
-import { gzip, pushImage, tarLayer } from "./support/oci-image.js";
+import { file, layer } from "./support/layers.js";
+import { pushImage } from "./support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/captured-log.js";
 import { waitFor } from "./support/wait.js";
@@ -46,7 +47,7 @@ after(async () => reg?.stop());
 
 /** An image for the kernel holding `<name>.ko` where modprobe looks. */
 async function pushModuleImage(name: string, repo = name): Promise<void> {
-  await pushImage(reg, `kmm/${repo}`, KERNEL, { layers: [gzip(await tarLayer([{ path: `opt/lib/modules/${KERNEL}/extra/${name}.ko`, content: "\x7fELF" }]))] });
+  await pushImage(reg, `kmm/${repo}`, KERNEL, { layers: [await layer([file(`opt/lib/modules/${KERNEL}/extra/${name}.ko`, "\x7fELF")])] });
 }
 
 function module(name: string, over: { image?: string; regexp?: string; secret?: string; loader?: false } = {}): KubeObject {

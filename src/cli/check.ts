@@ -151,28 +151,29 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
   const credentials: CredentialLookup | undefined = o.pullSecret ? credentialsFromDockerConfig(await readFile(o.pullSecret)) : undefined;
   const ca = await Promise.all(o.registryCa.map((f) => readFile(f, "utf8")));
   const insecure = new Set(o.insecureRegistries);
-  const shared = { credentials, ca, platform: o.platform, log: io.log };
-
-  let kernel: CheckReport["kernel"] = o.kernel !== undefined ? { kernel: o.kernel } : undefined;
-  if (o.releaseImage !== undefined) {
-    const client = new RegistryClient({ ...shared, tls: (registry) => (insecure.has(registry) ? { insecure: true } : undefined) });
-    try {
-      kernel = await new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt);
-    } catch (err) {
-      errors.push(`cannot tell the kernel of ${o.releaseImage}: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      await client.close();
+  // One client for the run: the release lookup and every Module share its connections and token caches.
+  const client = new RegistryClient({ credentials, ca, platform: o.platform, log: io.log, tls: (registry) => (insecure.has(registry) ? { insecure: true } : undefined) });
+  try {
+    let kernel: CheckReport["kernel"] = o.kernel !== undefined ? { kernel: o.kernel } : undefined;
+    if (o.releaseImage !== undefined) {
+      try {
+        kernel = await new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt);
+      } catch (err) {
+        errors.push(`cannot tell the kernel of ${o.releaseImage}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
+    // A kernel string that cannot be one (too few fields) is the caller's mistake, not every Module's.
+    const vars = kernel && kernelVariables(kernel.kernel);
+    if (vars && !vars.ok) {
+      errors.push(`${o.kernel !== undefined ? "--kernel" : o.releaseImage}: ${vars.error}`);
+      kernel = undefined;
+    }
+    const k = kernel?.kernel;
+    const results = k === undefined ? [] : await mapLimit(modules, MODULE_CONCURRENCY, (m) => checkModuleImage(m, k, { registry: client }));
+    return { ...(kernel && { kernel }), results, errors, notes };
+  } finally {
+    await client.close();
   }
-  // A kernel string that cannot be one (too few fields) is the caller's mistake, not every Module's.
-  const vars = kernel && kernelVariables(kernel.kernel);
-  if (vars && !vars.ok) {
-    errors.push(`${o.kernel !== undefined ? "--kernel" : o.releaseImage}: ${vars.error}`);
-    kernel = undefined;
-  }
-  const k = kernel?.kernel;
-  const results = k === undefined ? [] : await mapLimit(modules, MODULE_CONCURRENCY, (m) => checkModuleImage(m, k, { ...shared, insecureRegistries: o.insecureRegistries }));
-  return { ...(kernel && { kernel }), results, errors, notes };
 }
 
 export async function writeCheckOutputs(o: CheckOptions, r: CheckReport, out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<void> {

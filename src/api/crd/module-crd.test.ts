@@ -1,7 +1,5 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_MODULE_DIR, MODULE_KIND, MODULE_PLURAL, MODULE_VERSION } from "../module.js";
-import { GROUP } from "../preflight-validation-ocp.js";
 import type { JSONSchemaProps } from "./types.js";
 import * as sut from "./module-crd.js";
 
@@ -23,12 +21,12 @@ function at(path: string): JSONSchemaProps {
 
 describe("moduleCrd", () => {
   it("is KMM's namespaced Module v1beta1", () => {
-    assert.equal(sut.moduleCrd.metadata.name, `${MODULE_PLURAL}.${GROUP}`);
-    assert.equal(sut.moduleCrd.spec.names.kind, MODULE_KIND);
+    assert.equal(sut.moduleCrd.metadata.name, "modules.kmm.sigs.x-k8s.io");
+    assert.equal(sut.moduleCrd.spec.names.kind, "Module");
     assert.equal(sut.moduleCrd.spec.scope, "Namespaced");
     assert.deepEqual(
       sut.moduleCrd.spec.versions.map((v) => [v.name, v.served, v.storage]),
-      [[MODULE_VERSION, true, true]],
+      [["v1beta1", true, true]],
     );
   });
 
@@ -45,8 +43,8 @@ describe("moduleCrd", () => {
       assert.deepEqual(at("spec.moduleLoader.container.kernelMappings[]").required, ["containerImage"]);
     });
 
-    it("defaults dirName like KMM", () => {
-      assert.equal(at("spec.moduleLoader.container.modprobe.dirName").default, DEFAULT_MODULE_DIR);
+    it("defaults dirName to /opt, like KMM", () => {
+      assert.equal(at("spec.moduleLoader.container.modprobe.dirName").default, "/opt");
     });
 
     it("models every kernel mapping field", () => {
