@@ -1,4 +1,5 @@
-import type { Module, VerificationStatus } from "../api/index.js";
+import type { Module } from "../api/index.js";
+import type { CheckResult } from "../jobs/termination-message.js";
 import { resolveModuleTarget } from "../kernel/module-target.js";
 import { RegistryError, formatImageReference } from "../registry/index.js";
 import { ImageCheckError } from "./errors.js";
@@ -9,21 +10,9 @@ import { type ImageRegistry, layersOf } from "./registry-layers.js";
 // The image stage for one Module and one kernel (seed: "Image validation stage"): does the image the
 // Module names for that kernel exist, and does it hold the module where modprobe will look?
 
-export interface ImageStageResult {
-  readonly namespace: string;
-  readonly name: string;
+/** A verdict as the termination message carries it (src/jobs/termination-message.ts), for a known kernel. */
+export interface ImageStageResult extends CheckResult {
   readonly kernel: string;
-  /** "true": verified; "false": failed (the build stage may help); "error": could not check (retry later). */
-  readonly verificationStatus: Exclude<VerificationStatus, "unknown">;
-  readonly reason: string;
-  /** Index into spec.moduleLoader.container.kernelMappings, when one matched. */
-  readonly mappingIndex?: number;
-  readonly image?: string;
-  readonly digest?: string;
-  /** Where the module was found, as modprobe would see it (`/opt/lib/modules/<k>/extra/x.ko`). */
-  readonly path?: string;
-  /** A Module with no moduleLoader has nothing to validate; it counts as verified. */
-  readonly skipped?: true;
 }
 
 export interface ImageStageDeps {
