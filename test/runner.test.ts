@@ -30,6 +30,8 @@ const CONFIG: RunnerConfig = {
   maxRunningJobs: 20,
   revalidateAfterMs: 600_000,
   jobDeadlineSeconds: 120,
+  builderImage: "buildah:test",
+  buildDeadlineSeconds: 300,
   errorBackoff: { initialMs: 500, maxMs: 2000 },
   stuckAfterMs: 1500,
 };

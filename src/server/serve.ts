@@ -102,6 +102,8 @@ function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: Preflig
       maxRunningJobs: config.maxRunningJobs,
       revalidateAfterMs: config.revalidateAfterSeconds * 1000,
       jobDeadlineSeconds: config.jobDeadlineSeconds,
+      builderImage: config.builderImage,
+      buildDeadlineSeconds: config.buildDeadlineSeconds,
       errorBackoff: ERROR_BACKOFF,
       stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
     },
