@@ -16,7 +16,7 @@ describe("depmodWarning()", () => {
 });
 
 describe("walkStages()", () => {
-  const finished = (verdict: "true" | "false" | "error", reason = verdict) => ({ kind: "job" as const, job: {} as never, outcome: { state: "finished" as const, verdict, reason, finishedAt: "2026-12-01T10:00:00Z" } });
+  const finished = (verdict: "true" | "false" | "error", reason: string = verdict) => ({ kind: "job" as const, job: {} as never, outcome: { state: "finished" as const, verdict, reason, finishedAt: "2026-12-01T10:00:00Z" } });
   it("hands a failed image stage to the build, and a built image to the sign stage", () => {
     const r = sut.walkStages(["image", "build", "sign"], (s) => (s === "image" ? finished("false", "no image") : s === "build" ? finished("true", "built") : { kind: "absent" }));
     assert.deepEqual(r, { kind: "create", stage: "sign", carried: "the build stage: built" });
