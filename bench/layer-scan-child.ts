@@ -69,8 +69,13 @@ function moduleFor(image: string, moduleName: string): Module {
 async function run(task: ChildTask): Promise<Omit<ChildReport, "seconds" | "rssBeforeKiB" | "maxRssKiB">> {
   switch (task.mode) {
     case "check": {
-      const r = await checkModuleImage(moduleFor(task.image, task.moduleName), task.kernel, { insecureRegistries: [task.registry] });
-      return { verdict: r.verificationStatus, reason: r.reason, ...(r.path !== undefined && { path: r.path }) };
+      const registry = new RegistryClient({ tls: (r) => (r === task.registry ? { insecure: true } : undefined) });
+      try {
+        const r = await checkModuleImage(moduleFor(task.image, task.moduleName), task.kernel, { registry });
+        return { verdict: r.verificationStatus, reason: r.reason, ...(r.path !== undefined && { path: r.path }) };
+      } finally {
+        await registry.close();
+      }
     }
     case "zlib": {
       let bytes = 0;

@@ -83,6 +83,23 @@ describe("kmm-preflight validate", () => {
     assert.ok(r.stderr.length < 200, r.stderr.slice(0, 300));
   });
 
+  it("checks Module documents with Module policy: admitted ones printed, warnings on stderr, exit 0", async () => {
+    const r = await cli(["validate", "-f", "test/fixtures/modules/admitted.yaml"]);
+    assert.equal(r.code, 0, r.stderr);
+    const kinds = (parseAllDocuments(r.stdout) as unknown as { toJS(): { kind: string } }[]).map((d) => d.toJS().kind);
+    assert.deepEqual(kinds, ["ConfigMap", "Module", "Module", "Module", "Module", "Module", "Module"]);
+    assert.match(r.stderr, /^Warning: test\/fixtures\/modules\/admitted\.yaml \(document 6\): spec\.moduleLoader\.container\.kernelMappings\[0\]\.inTreeModuleToRemove is deprecated/m);
+  });
+
+  it("denies broken Modules with every error, field by field, and exits 1", async () => {
+    const r = await cli(["validate", "-f", "test/fixtures/modules/denied.yaml"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.trim(), "", "no Module in the file is admitted");
+    assert.match(r.stderr, /^error: test\/fixtures\/modules\/denied\.yaml \(document 1\): Module\.kmm\.sigs\.x-k8s\.io "misplaced-in-tree" is invalid:$/m);
+    assert.match(r.stderr, /^\* spec\.moduleLoader\.inTreeModuleToRemove: Forbidden: unknown field here/m);
+    assert.match(r.stderr, /^\* spec\.moduleLoader\.container\.kernelMappings\[0\]\.regexp: Invalid value: "\^5\\\\\.14\(\?!/m);
+  });
+
   it("reads standard input with -f -", async () => {
     const r = await cli(["validate", "-f", "-"], "apiVersion: kmm.sigs.x-k8s.io/v1beta2\nkind: PreflightValidationOCP\nmetadata: {name: x}\nspec: {}\n");
     assert.equal(r.code, 1);

@@ -6,9 +6,10 @@ import path from "node:path";
 import { VALIDATE_PREFLIGHT_PATH } from "../src/api/index.js";
 import type { RunningServer } from "../src/server/serve.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-api-server.js";
-import { startServerWithCluster } from "./support/cluster-server.js";
+import { type ClusterUnderTest, startClusterUnderTest, startServerWithCluster } from "./support/cluster-server.js";
 import { httpsRequest } from "./support/https-client.js";
 import { preflight, RELEASE_DIGEST, reviewOf } from "./support/reviews.js";
+import { eventually } from "./support/wait.js";
 
 // The admission server with a cluster configured: the real client-node against the test API server.
 
@@ -19,40 +20,22 @@ async function validate(port: number, ca: string, name: string, spec = { release
   return JSON.parse(res.body).response as { allowed: boolean; warnings?: string[] };
 }
 
-/** Asks until `ok` holds; the cache syncs and follows the watch asynchronously. */
-async function eventually<T>(ask: () => Promise<T>, ok: (t: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const t = await ask();
-    if (ok(t)) return t;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${JSON.stringify(t)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Rejects if the request takes longer than the webhook's timeoutSeconds in manifests/ (5 s). */
 function withinWebhookTimeout<T>(p: Promise<T>): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("no answer within the 5 s webhook timeout")), 5000).unref())]);
 }
 
 describe("validating webhook with a cluster configured", () => {
-  let dir: string;
+  let cluster: ClusterUnderTest | undefined;
   let api: KubeApiServer;
   let server: RunningServer;
   let ca: string;
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-cluster-"));
-    api = await startKubeApiServer();
-    api.seed({ ...PFVO, metadata: { name: "existing" }, spec: { releaseImage: RELEASE_DIGEST, pushBuiltImage: false, useRTKernel: false } });
-    ({ server, ca } = await startServerWithCluster(api, dir));
+    cluster = await startClusterUnderTest([{ ...PFVO, metadata: { name: "existing" }, spec: { releaseImage: RELEASE_DIGEST, pushBuiltImage: false, useRTKernel: false } }]);
+    ({ api, server, ca } = cluster);
   });
-  after(async () => {
-    api?.faults.clear();
-    await server?.shutdown("test done");
-    await api?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cluster?.close());
 
   it("warns that another PreflightValidationOCP already targets the same release", async () => {
     const r = await eventually(() => validate(server.port, ca, "new"), (r) => (r.warnings ?? []).length > 0, "the duplicate warning");

@@ -5,11 +5,14 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Module } from "../src/api/index.js";
+import type { TLSOptions } from "../src/api/module.js";
 import { checkModuleImage } from "../src/image-check/image-stage.js";
-import { RegistryClient, credentialsFromDockerConfig } from "../src/registry/index.js";
+import { RegistryClient, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
 import { ReleaseKernelError, ReleaseKernelResolver } from "../src/release/release-kernel.js";
 import { pushFakeRelease, type FakeRelease } from "./support/fake-release.js";
-import { gzip, pushImage, tarLayer } from "./support/oci-image.js";
+import { file, layer, tarOf, whiteout } from "./support/layers.js";
+import { pushImage } from "./support/oci-image.js";
+import { trackedClients } from "./support/registry-clients.js";
 import { closedPort } from "./support/registry-proxy.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 
@@ -18,7 +21,7 @@ import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/
 const KERNEL = "5.14.0-427.26.1.el9_4.x86_64";
 const RT_KERNEL = "5.14.0-427.26.1.el9_4.x86_64+rt";
 
-function moduleFor(host: string, over: Partial<{ name: string; moduleName: string; image: string; regexp: string; dirName: string }> = {}): Module {
+function moduleFor(host: string, over: Partial<{ name: string; moduleName: string; image: string; regexp: string; dirName: string; registryTLS: TLSOptions }> = {}): Module {
   return {
     apiVersion: "kmm.sigs.x-k8s.io/v1beta1",
     kind: "Module",
@@ -28,6 +31,7 @@ function moduleFor(host: string, over: Partial<{ name: string; moduleName: strin
       moduleLoader: {
         container: {
           modprobe: { moduleName: over.moduleName ?? "my-driver", ...(over.dirName && { dirName: over.dirName }) },
+          ...(over.registryTLS && { registryTLS: over.registryTLS }),
           kernelMappings: [
             { regexp: "^4\\.18\\.", containerImage: `${host}/kmm/old:never` },
             { regexp: over.regexp ?? "^5\\.14\\.", containerImage: over.image ?? `${host}/kmm/\${MOD_NAME}:\${KERNEL_FULL_VERSION}` },
@@ -38,27 +42,49 @@ function moduleFor(host: string, over: Partial<{ name: string; moduleName: strin
   } as Module;
 }
 
+/** `kmm-preflight check` as a child process. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "check", ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function writeModules(dir: string, name: string, modules: Module[]): Promise<string> {
+  const f = path.join(dir, name);
+  // YAML documents (JSON is YAML): a stream that starts with { would be read, as kubectl reads it, as JSON objects only.
+  await writeFile(f, `---\n${modules.map((m) => JSON.stringify(m)).join("\n---\n")}`);
+  return f;
+}
+
+/** Reaches `host` over plain HTTP, as `--insecure-registry host` does. */
+const plainHttp = (host: string): RegistryClientOptions["tls"] => (r) => (r === host ? { insecure: true } : undefined);
+
 describe("image stage against a real registry", () => {
   let reg: RunningRegistry;
   let release: FakeRelease;
-  const insecure = () => ({ insecureRegistries: [reg.host] });
+  let registry: RegistryClient;
+  const { clientFor } = trackedClients();
+  const deps = () => ({ registry });
 
   before(async () => {
     reg = await startRegistry();
+    registry = clientFor({ tls: plainHttp(reg.host) });
     release = await pushFakeRelease(reg, { tag: "4.16.3", kernel: KERNEL, rtKernel: RT_KERNEL });
-    const base = gzip(await tarLayer([{ path: "usr/bin/modprobe", content: "" }]));
-    const withModule = gzip(await tarLayer([{ path: `opt/lib/modules/${KERNEL}/extra/my_driver.ko`, content: "\x7fELF" }]));
+    const base = await layer([file("usr/bin/modprobe", "")]);
+    const withModule = await layer([file(`opt/lib/modules/${KERNEL}/extra/my_driver.ko`, "\x7fELF")]);
     // A plain (uncompressed) top layer, as some build tools produce.
-    const unrelated = await tarLayer([{ path: "etc/motd", content: "hi\n" }]);
+    const unrelated = await tarOf([file("etc/motd", "hi\n")]);
     await pushImage(reg, "kmm/my-driver", KERNEL, { layers: [base, withModule, unrelated] });
-    await pushImage(reg, "kmm/deleted", KERNEL, { layers: [base, withModule, await tarLayer([{ path: `opt/lib/modules/${KERNEL}/extra/.wh.my_driver.ko` }])] });
-    await pushImage(reg, "kmm/wrong-kernel", KERNEL, { layers: [base, gzip(await tarLayer([{ path: "opt/lib/modules/5.14.0-284.el9.x86_64/extra/my_driver.ko" }]))] });
+    await pushImage(reg, "kmm/deleted", KERNEL, { layers: [base, withModule, await tarOf([whiteout(`opt/lib/modules/${KERNEL}/extra/my_driver.ko`)])] });
+    await pushImage(reg, "kmm/wrong-kernel", KERNEL, { layers: [base, await layer([file("opt/lib/modules/5.14.0-284.el9.x86_64/extra/my_driver.ko")])] });
   });
   after(() => reg.stop());
 
   describe("checkModuleImage()", () => {
     it("verifies a Module whose image holds the module in a subdirectory, spelled with _ for -", async () => {
-      const r = await checkModuleImage(moduleFor(reg.host), KERNEL, insecure());
+      const r = await checkModuleImage(moduleFor(reg.host), KERNEL, deps());
       assert.equal(r.verificationStatus, "true", r.reason);
       assert.equal(r.path, `/opt/lib/modules/${KERNEL}/extra/my_driver.ko`);
       assert.equal(r.mappingIndex, 1);
@@ -67,32 +93,32 @@ describe("image stage against a real registry", () => {
     });
 
     it("fails when the image for the kernel does not exist", async () => {
-      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/my-driver:no-such-tag` }), KERNEL, insecure());
+      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/my-driver:no-such-tag` }), KERNEL, deps());
       assert.equal(r.verificationStatus, "false");
       assert.match(r.reason, /^image does not exist: .*no-such-tag/);
     });
 
     it("fails when an upper layer's whiteout deleted the module", async () => {
-      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/deleted:${KERNEL}` }), KERNEL, insecure());
+      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/deleted:${KERNEL}` }), KERNEL, deps());
       assert.equal(r.verificationStatus, "false");
       assert.match(r.reason, /does not contain my-driver\.ko/);
     });
 
     it("fails naming the kernel directories the image does have", async () => {
-      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/wrong-kernel:${KERNEL}` }), KERNEL, insecure());
+      const r = await checkModuleImage(moduleFor(reg.host, { image: `${reg.host}/kmm/wrong-kernel:${KERNEL}` }), KERNEL, deps());
       assert.equal(r.verificationStatus, "false");
       assert.match(r.reason, /lib\/modules\/ holds 5\.14\.0-284\.el9\.x86_64/);
     });
 
     it("fails with upstream's words when no kernel mapping matches", async () => {
-      const r = await checkModuleImage(moduleFor(reg.host, { regexp: "^6\\." }), KERNEL, insecure());
+      const r = await checkModuleImage(moduleFor(reg.host, { regexp: "^6\\." }), KERNEL, deps());
       assert.equal(r.verificationStatus, "false");
       assert.match(r.reason, new RegExp(`failed to find mapping for kernel ${KERNEL.replace(/\./g, "\\.")}: kernel mapping not found`));
     });
 
     it("skips a Module with no moduleLoader, and does not crash on it", async () => {
       const m = { ...moduleFor(reg.host), spec: { selector: {} } } as Module;
-      const r = await checkModuleImage(m, KERNEL, insecure());
+      const r = await checkModuleImage(m, KERNEL, deps());
       assert.equal(r.skipped, true);
     });
 
@@ -101,22 +127,32 @@ describe("image stage against a real registry", () => {
       const container = m.spec.moduleLoader!.container as unknown as Record<string, unknown>;
       container["sign"] = { filesToSign: 5, keySecret: { name: "k" }, certSecret: { name: "c" } };
       (container["kernelMappings"] as Record<string, unknown>[])[1]!["sign"] = { filesToSign: ["x"] };
-      const r = await checkModuleImage(m, KERNEL, insecure());
+      const r = await checkModuleImage(m, KERNEL, deps());
       assert.equal(r.verificationStatus, "error");
       assert.match(r.reason, /^could not check this Module: /);
     });
 
     it("fails a moduleName that is a path, naming the field", async () => {
-      const r = await checkModuleImage(moduleFor(reg.host, { moduleName: "nvidia/peermem" }), KERNEL, insecure());
+      const r = await checkModuleImage(moduleFor(reg.host, { moduleName: "nvidia/peermem" }), KERNEL, deps());
       assert.equal(r.verificationStatus, "false");
       assert.match(r.reason, /^spec\.moduleLoader\.container\.modprobe\.moduleName "nvidia\/peermem" must be a module name/);
     });
 
     it("reports an unreachable registry as an error, not a failure", async () => {
       const host = `127.0.0.1:${await closedPort()}`;
-      const r = await checkModuleImage(moduleFor(host), KERNEL, { insecureRegistries: [host], clientOptions: { retries: 1, backoff: { initialMs: 10, maxMs: 20 } } });
+      const c = clientFor({ tls: plainHttp(host), retries: 1, backoff: { initialMs: 10, maxMs: 20 } });
+      const r = await checkModuleImage(moduleFor(host), KERNEL, { registry: c });
       assert.equal(r.verificationStatus, "error");
       assert.match(r.reason, /could not be checked/);
+    });
+
+    it("applies each Module's own registryTLS through the one client it is given", async () => {
+      const c = clientFor({ retries: 0 });
+      const plain = await checkModuleImage(moduleFor(reg.host, { registryTLS: { insecure: true } }), KERNEL, { registry: c });
+      assert.equal(plain.verificationStatus, "true", plain.reason);
+      const verified = await checkModuleImage(moduleFor(reg.host), KERNEL, { registry: c });
+      assert.equal(verified.verificationStatus, "error");
+      assert.match(verified.reason, /^image could not be checked: .*TLS handshake .*\(the Module's registryTLS\.insecure reaches a plain-HTTP registry\)$/);
     });
   });
 
@@ -183,20 +219,7 @@ describe("image stage against a real registry", () => {
       dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-check-"));
     });
     after(() => rm(dir, { recursive: true, force: true }));
-
-    function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      return new Promise((resolve) => {
-        execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "check", ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
-    }
-    async function moduleFile(name: string, modules: Module[]): Promise<string> {
-      const f = path.join(dir, name);
-      // YAML documents (JSON is YAML): a stream that starts with { would be read, as kubectl reads it, as JSON objects only.
-      await writeFile(f, `---\n${modules.map((m) => JSON.stringify(m)).join("\n---\n")}`);
-      return f;
-    }
+    const moduleFile = (name: string, modules: Module[]) => writeModules(dir, name, modules);
 
     it("prints kernel, mapping, image and verdict per Module and exits 0 when all are verified", async () => {
       const f = await moduleFile("ok.yaml", [moduleFor(reg.host)]);
@@ -258,21 +281,52 @@ describe("image stage against a real registry", () => {
 
 describe("image stage with an authenticating registry", () => {
   let reg: RunningRegistry;
+  let release: FakeRelease;
+  let dir: string;
+  const { clientFor } = trackedClients();
+  const tokenRequestsFor = (scope: string) => reg.tokenServer!.requests.filter((r) => r.scopes.includes(scope));
   before(async () => {
-    reg = await startRegistry({ auth: "htpasswd" });
-    await pushImage(reg, "kmm/my-driver", KERNEL, { layers: [gzip(await tarLayer([{ path: `opt/lib/modules/${KERNEL}/my_driver.ko.xz` }]))] });
+    reg = await startRegistry({ auth: "token" });
+    dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-check-auth-"));
+    await pushImage(reg, "kmm/my-driver", KERNEL, { layers: [await layer([file(`opt/lib/modules/${KERNEL}/my_driver.ko.xz`)])] });
+    release = await pushFakeRelease(reg, { tag: "4.16.3", kernel: KERNEL });
   });
-  after(() => reg.stop());
+  after(async () => {
+    await reg.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it("reports missing credentials as an error that points at spec.imageRepoSecret", async () => {
-    const r = await checkModuleImage(moduleFor(reg.host), KERNEL, { insecureRegistries: [reg.host] });
+    const r = await checkModuleImage(moduleFor(reg.host), KERNEL, { registry: clientFor({ tls: plainHttp(reg.host) }) });
     assert.equal(r.verificationStatus, "error");
-    assert.match(r.reason, /imageRepoSecret/);
+    assert.match(r.reason, /^image is not accessible: .*requires credentials.* \(spec\.imageRepoSecret must name a kubernetes\.io\/dockerconfigjson Secret that can pull it\)$/);
   });
 
   it("verifies with the Module's pull secret (a compressed .ko.xz)", async () => {
-    const r = await checkModuleImage(moduleFor(reg.host), KERNEL, { insecureRegistries: [reg.host], credentials: credentialsFromDockerConfig(dockerConfigFor(reg)) });
+    const r = await checkModuleImage(moduleFor(reg.host), KERNEL, { registry: clientFor({ tls: plainHttp(reg.host), credentials: credentialsFromDockerConfig(dockerConfigFor(reg)) }) });
     assert.equal(r.verificationStatus, "true", r.reason);
     assert.equal(r.path, `/opt/lib/modules/${KERNEL}/my_driver.ko.xz`);
+  });
+
+  it("kmm-preflight check shares one client across Modules: two Modules of one repository fetch one token", async () => {
+    const secret = path.join(dir, "pull-secret.json");
+    await writeFile(secret, dockerConfigFor(reg));
+    const image = `${reg.host}/kmm/my-driver:${KERNEL}`;
+    const f = await writeModules(dir, "two.yaml", [moduleFor(reg.host, { name: "a", image }), moduleFor(reg.host, { name: "b", image })]);
+    const scope = "repository:kmm/my-driver:pull";
+    const before = tokenRequestsFor(scope).length;
+    const r = await cli(["--module", f, "--kernel", KERNEL, "--insecure-registry", reg.host, "--pull-secret", secret, "-o", "json"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).results.map((x: { verificationStatus: string }) => x.verificationStatus), ["true", "true"]);
+    assert.equal(tokenRequestsFor(scope).length - before, 1);
+  });
+
+  it("kmm-preflight check --release-image reports a release it may not read in the registry's words, without a Module's advice", async () => {
+    const f = await writeModules(dir, "one.yaml", [moduleFor(reg.host)]);
+    const r = await cli(["--module", f, "--release-image", release.releaseImage, "--insecure-registry", reg.host]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("error: cannot tell the kernel of"));
+    assert.match(line ?? "", /requires credentials for ocp\/release/);
+    assert.doesNotMatch(line ?? "", /imageRepoSecret|Module|registryTLS/);
   });
 });

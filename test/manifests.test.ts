@@ -25,8 +25,16 @@ import type {
 import { parseAllDocuments } from "yaml";
 import { moduleCrd } from "../src/api/crd/module-crd.js";
 import { preflightCrd } from "../src/api/crd/preflight-crd.js";
+import { MODULE_KIND, MODULE_PLURAL, MODULE_VERSION } from "../src/api/module.js";
 import { GROUP, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/preflight-validation-ocp.js";
-import { MUTATE_PREFLIGHT_PATH, VALIDATE_PREFLIGHT_PATH } from "../src/api/webhook-paths.js";
+import {
+  MODULE_POLICY_ENFORCE,
+  MODULE_POLICY_LABEL,
+  MUTATE_PREFLIGHT_PATH,
+  VALIDATE_MODULE_ENFORCE_PATH,
+  VALIDATE_MODULE_PATH,
+  VALIDATE_PREFLIGHT_PATH,
+} from "../src/api/webhook-paths.js";
 import { parseServeConfig } from "../src/server/config.js";
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -88,14 +96,35 @@ const BASE_OBJECTS = [
   `RoleBinding openshift-config/kmm-preflight-release-pull-secret`,
   `Service ${NAMESPACE}/kmm-preflight`,
   `ServiceAccount ${NAMESPACE}/kmm-preflight`,
+  `ValidatingWebhookConfiguration kmm-preflight-module-policy`,
   `ValidatingWebhookConfiguration kmm-preflight-validating`,
 ];
+
+/** Whether a namespace with `labels` matches a webhook's namespaceSelector (matchLabels and the operators used here). */
+function selects(selector: V1ValidatingWebhook["namespaceSelector"], labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector?.matchExpressions ?? []).every((e) => {
+    const has = Object.hasOwn(labels, e.key);
+    if (e.operator === "In") return has && e.values!.includes(labels[e.key]!);
+    if (e.operator === "NotIn") return !has || !e.values!.includes(labels[e.key]!);
+    if (e.operator === "Exists") return has;
+    if (e.operator === "DoesNotExist") return !has;
+    throw new Error(`operator ${e.operator}`);
+  });
+  return byLabels && byExpressions;
+}
 
 describe("webhook paths", () => {
   it("follow kubebuilder's convention for the PreflightValidationOCP resource", () => {
     const suffix = `${GROUP.replaceAll(".", "-")}-${PREFLIGHT_VERSION}-${PREFLIGHT_KIND.toLowerCase()}`;
     assert.equal(MUTATE_PREFLIGHT_PATH, `/mutate-${suffix}`);
     assert.equal(VALIDATE_PREFLIGHT_PATH, `/validate-${suffix}`);
+  });
+
+  it("follow it for Module, as KMM's own webhook does, with a suffix for enforce mode", () => {
+    const path = `/validate-${GROUP.replaceAll(".", "-")}-${MODULE_VERSION}-${MODULE_KIND.toLowerCase()}`;
+    assert.equal(VALIDATE_MODULE_PATH, path);
+    assert.equal(VALIDATE_MODULE_ENFORCE_PATH, `${path}-enforce`);
   });
 });
 
@@ -189,6 +218,52 @@ describe("kubectl kustomize manifests/", () => {
         });
       });
     }
+  });
+
+  describe("given ValidatingWebhookConfiguration kmm-preflight-module-policy", () => {
+    let webhooks: V1ValidatingWebhook[];
+    before(() => {
+      webhooks = find<V1ValidatingWebhookConfiguration>(objects, "ValidatingWebhookConfiguration", "kmm-preflight-module-policy").webhooks ?? [];
+    });
+
+    it("has the warning and the enforcing webhook, calling their paths through the Service on 443", () => {
+      assert.deepEqual(
+        webhooks.map((w) => [w.name, w.clientConfig.service]),
+        [
+          ["vmodule.kmm-preflight.io", { name: service.metadata!.name, namespace: service.metadata!.namespace, port: 443, path: VALIDATE_MODULE_PATH }],
+          ["vmodule-enforce.kmm-preflight.io", { name: service.metadata!.name, namespace: service.metadata!.namespace, port: 443, path: VALIDATE_MODULE_ENFORCE_PATH }],
+        ],
+      );
+      for (const w of webhooks) assert.equal(w.clientConfig.caBundle, undefined, "caBundle is injected at install time");
+    });
+
+    it("fails open (KMM keeps working without kmm-preflight), declares no side effects, answers fast, speaks admission/v1", () => {
+      for (const w of webhooks) {
+        assert.equal(w.failurePolicy, "Ignore", w.name);
+        assert.equal(w.sideEffects, "None", w.name);
+        assert.ok(w.timeoutSeconds !== undefined && w.timeoutSeconds <= 5, `${w.name}: timeoutSeconds ≤ 5`);
+        assert.deepEqual(w.admissionReviewVersions, ["v1"]);
+        assert.equal(w.matchPolicy, "Equivalent");
+      }
+    });
+
+    it("intercepts CREATE and UPDATE of Modules only, not their status", () => {
+      for (const w of webhooks) {
+        assert.deepEqual(w.rules, [{ apiGroups: [GROUP], apiVersions: [MODULE_VERSION], resources: [MODULE_PLURAL], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }]);
+      }
+    });
+
+    it("sends each namespace's Modules to exactly one of the two: the enforcing one only for the enforce label", () => {
+      const cases: [Record<string, string>, string][] = [
+        [{}, "vmodule.kmm-preflight.io"],
+        [{ "kubernetes.io/metadata.name": "drivers" }, "vmodule.kmm-preflight.io"],
+        [{ [MODULE_POLICY_LABEL]: "warn" }, "vmodule.kmm-preflight.io"],
+        [{ [MODULE_POLICY_LABEL]: MODULE_POLICY_ENFORCE }, "vmodule-enforce.kmm-preflight.io"],
+      ];
+      for (const [labels, want] of cases) {
+        assert.deepEqual(webhooks.filter((w) => selects(w.namespaceSelector, labels)).map((w) => w.name), [want], JSON.stringify(labels));
+      }
+    });
   });
 
   describe("Service", () => {
@@ -309,6 +384,7 @@ describe("kubectl kustomize manifests/", () => {
         { apiGroups: [GROUP], resources: ["modules"], verbs: ["get", "list", "watch"] },
         { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "delete", "get", "list", "watch"] },
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get"] },
         { apiGroups: [""], resources: ["events"], verbs: ["create", "patch", "list", "watch"] },
       ]);
       const writable = new Set(["preflightvalidationsocp/status", "jobs", "events"]);
@@ -419,10 +495,11 @@ describe("kubectl kustomize manifests/overlays/cert-manager", () => {
     ]);
   });
 
-  it("has cert-manager inject the CA certificate (not the serving one) into both webhook configurations", () => {
+  it("has cert-manager inject the CA certificate (not the serving one) into every webhook configuration", () => {
     for (const [kind, name] of [
       ["MutatingWebhookConfiguration", "kmm-preflight-mutating"],
       ["ValidatingWebhookConfiguration", "kmm-preflight-validating"],
+      ["ValidatingWebhookConfiguration", "kmm-preflight-module-policy"],
     ] as const) {
       const from = find<K8sObject>(objects, kind, name).metadata.annotations?.["cert-manager.io/inject-ca-from"];
       assert.equal(from, `${NAMESPACE}/kmm-preflight-ca`, `${kind} ${name}`);

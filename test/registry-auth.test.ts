@@ -2,42 +2,31 @@
 // with pull secrets in docker config form.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RegistryClient, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
+import { credentialsFromDockerConfig } from "../src/registry/index.js";
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
 import { isRegistryError } from "./support/registry-assert.js";
 import { FakeClock } from "./support/fake-clock.js";
+import { startRegistryProxy, type RunningProxy } from "./support/registry-proxy.js";
 
+import { trackedClients } from "./support/registry-clients.js";
 
-/** Clients of one test registry (no retries), closed together in after(). */
-function trackedClients(reg: () => RunningRegistry) {
-  const clients: RegistryClient[] = [];
-  return {
-    clientFor(o: RegistryClientOptions = {}) {
-      const c = new RegistryClient({ tls: () => reg().tls, retries: 0, ...o });
-      clients.push(c);
-      return c;
-    },
-    closeClients: () => Promise.all(clients.map((c) => c.close())),
-  };
-}
+/** Clients of one test registry, without retries. */
+const clientsOf = (reg: () => RunningRegistry) => trackedClients(() => ({ tls: () => reg().tls, retries: 0 }));
 
 const READER = { username: "reader", password: "reader-secret-pw", pull: ["team/*"], push: [], identityToken: "reader-refresh-token" };
 
 describe("Basic auth (htpasswd)", () => {
   let reg: RunningRegistry;
   let image: PushedImage;
-  const { clientFor, closeClients } = trackedClients(() => reg);
+  const { clientFor } = clientsOf(() => reg);
 
   before(async () => {
     reg = await startRegistry({ auth: "htpasswd", users: [READER] });
     image = await pushSimpleImage(reg, "team/img", "v1");
   });
-  after(async () => {
-    await closeClients();
-    await reg?.stop();
-  });
+  after(() => reg?.stop());
 
   describe("given the pull secret", () => {
     it("pulls the manifest and a blob", async () => {
@@ -50,8 +39,8 @@ describe("Basic auth (htpasswd)", () => {
   });
 
   describe("given no credentials", () => {
-    it("fails with Unauthorized and points at imageRepoSecret", async () => {
-      await assert.rejects(clientFor().getImage(`${reg.host}/team/img:v1`), isRegistryError("Unauthorized", /requires credentials; set the Module's imageRepoSecret/));
+    it("fails with Unauthorized saying the registry requires credentials", async () => {
+      await assert.rejects(clientFor().getImage(`${reg.host}/team/img:v1`), isRegistryError("Unauthorized", /requires credentials for team\/img$/));
     });
   });
 
@@ -77,7 +66,7 @@ describe("Basic auth (htpasswd)", () => {
 describe("Bearer token auth", () => {
   let reg: RunningRegistry;
   let image: PushedImage;
-  const { clientFor, closeClients } = trackedClients(() => reg);
+  const { clientFor } = clientsOf(() => reg);
   const readerCredentials = () => credentialsFromDockerConfig(dockerConfigFor(reg, READER));
   const tokenRequestsFor = (scope: string) => reg.tokenServer!.requests.filter((r) => r.scopes.includes(scope));
 
@@ -88,10 +77,7 @@ describe("Bearer token auth", () => {
     await pushSimpleImage(reg, "secret/img", "v1");
     await pushSimpleImage(reg, "public/img", "v1");
   });
-  after(async () => {
-    await closeClients();
-    await reg?.stop();
-  });
+  after(() => reg?.stop());
 
   describe("given a user allowed to pull the repository", () => {
     it("gets a token for exactly the pull scope and pulls", async () => {
@@ -132,8 +118,8 @@ describe("Bearer token auth", () => {
       assert.equal(tokenRequestsFor("repository:public/img:pull").at(-1)?.username, undefined);
     });
 
-    it("fails with Unauthorized for a private repository and points at imageRepoSecret", async () => {
-      await assert.rejects(clientFor().getImage(`${reg.host}/team/img:v1`), isRegistryError("Unauthorized", /imageRepoSecret/));
+    it("fails with Unauthorized for a private repository, saying it requires credentials", async () => {
+      await assert.rejects(clientFor().getImage(`${reg.host}/team/img:v1`), isRegistryError("Unauthorized", /requires credentials for team\/img$/));
     });
   });
 
@@ -174,6 +160,47 @@ describe("Bearer token auth", () => {
     });
   });
 
+  describe("given a 401 with a fresh challenge for a token the client still holds (revoked, or the registry restarted)", () => {
+    let proxy: RunningProxy;
+    before(async () => {
+      proxy = await startRegistryProxy(reg.url);
+    });
+    after(() => proxy?.close());
+    const manifestRequests = () => proxy.requests.filter((r) => /\/manifests\//.test(r.url));
+    const challenge = () => ({
+      status: 401,
+      headers: { "www-authenticate": `Bearer realm="${reg.tokenServer!.realm}",service="${reg.tokenServer!.service}",scope="repository:team/img:pull",error="invalid_token"` },
+      body: JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }),
+    });
+    // The proxy's host is the registry name here, so the credentials are looked up for any name.
+    const viaProxy = () => clientFor({ tls: () => ({ insecure: true }), credentials: () => ({ username: READER.username, password: READER.password }) });
+
+    it("drops the token, fetches a new one and retries once with it", async () => {
+      const c = viaProxy();
+      const scope = "repository:team/img:pull";
+      await c.getImage(`${proxy.host}/team/img:v1`);
+      const tokensBefore = tokenRequestsFor(scope).length;
+      proxy.reset();
+      proxy.fault({ path: /\/manifests\//, times: 1, fault: challenge() });
+      const r = await c.getImage(`${proxy.host}/team/img:v1`);
+      assert.equal(r.digest, image.digest);
+      assert.equal(tokenRequestsFor(scope).length - tokensBefore, 1, "one new token");
+      const [rejected, retried] = manifestRequests();
+      assert.equal(manifestRequests().length, 2);
+      assert.match(String(retried!.headers.authorization), /^Bearer /);
+      assert.notEqual(retried!.headers.authorization, rejected!.headers.authorization, "the retry carries the new token");
+    });
+
+    it("retries only once: a second 401 fails with Unauthorized", async () => {
+      const c = viaProxy();
+      await c.getImage(`${proxy.host}/team/img:v1`);
+      proxy.reset();
+      proxy.fault({ path: /\/manifests\//, times: 2, fault: challenge() });
+      await assert.rejects(c.getImage(`${proxy.host}/team/img:v1`), isRegistryError("Unauthorized"));
+      assert.equal(manifestRequests().length, 2);
+    });
+  });
+
   describe("given a token that expires", () => {
     it("fetches a new one once the clock passes its lifetime", async () => {
       const clock = new FakeClock();
@@ -186,6 +213,36 @@ describe("Bearer token auth", () => {
       await clock.advance(301_000);
       await c.getImage(`${reg.host}/team/img:v1`);
       assert.equal(tokenRequestsFor(scope).length - start, 2);
+    });
+  });
+});
+
+describe("an HTTPS registry whose token realm is plain HTTP", () => {
+  let reg: RunningRegistry;
+  const { clientFor } = clientsOf(() => reg);
+  before(async () => {
+    reg = await startRegistry({ tls: true, auth: "token", users: [READER], anonymousPull: ["public/*"] });
+    await pushSimpleImage(reg, "team/img", "v1");
+    await pushSimpleImage(reg, "public/img", "v1");
+  });
+  after(() => reg?.stop());
+
+  describe("given credentials", () => {
+    it("refuses to send them to the realm, and sends nothing there", async () => {
+      assert.match(reg.tokenServer!.realm, /^http:/);
+      const before = reg.tokenServer!.requests.length;
+      const c = clientFor({ ca: reg.ca!, credentials: credentialsFromDockerConfig(dockerConfigFor(reg, READER)) });
+      await assert.rejects(c.getImage(`${reg.host}/team/img:v1`), isRegistryError("Unsupported", /served over HTTPS but names a plain-HTTP token realm .*refusing to send credentials there/));
+      assert.deepEqual(reg.tokenServer!.requests.slice(before), []);
+    });
+  });
+
+  describe("given no credentials", () => {
+    it("gets an anonymous token there: nothing secret travels", async () => {
+      const before = reg.tokenServer!.requests.length;
+      const r = await clientFor({ ca: reg.ca! }).getImage(`${reg.host}/public/img:v1`);
+      assert.ok(r.digest.startsWith("sha256:"));
+      assert.deepEqual(reg.tokenServer!.requests.slice(before).map((t) => t.username), [undefined]);
     });
   });
 });

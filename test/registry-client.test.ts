@@ -4,7 +4,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { RegistryClient, type RegistryClientOptions } from "../src/registry/index.js";
-import { MEDIA, gzip, pushBlob, pushImage, pushIndex, pushSimpleImage, tarLayer, type PushedImage } from "./support/oci-image.js";
+import { dir, file, layer as layerOf } from "./support/layers.js";
+import { MEDIA, pushBlob, pushImage, pushIndex, pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
 import { isRegistryError } from "./support/registry-assert.js";
@@ -28,7 +29,7 @@ describe("RegistryClient against docker-registry without auth", () => {
   before(async () => {
     reg = await startRegistry();
     client = clientFor();
-    layer = gzip(await tarLayer([{ path: "opt/lib/modules/6.1.0/kmm.ko", content: "ELF…" }, { path: "opt/lib/modules/6.1.0", type: "dir" }]));
+    layer = await layerOf([file("opt/lib/modules/6.1.0/kmm.ko", "ELF…"), dir("opt/lib/modules/6.1.0")]);
     oci = await pushImage(reg, "kmm/oci", "v1", { layers: [layer] });
     docker = await pushImage(reg, "kmm/docker", "v1", { layers: [layer], format: "docker" });
     arm64 = await pushSimpleImage(reg, "kmm/multi", "arm64", { platform: { os: "linux", architecture: "arm64", variant: "v8" } });

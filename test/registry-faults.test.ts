@@ -4,12 +4,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { RegistryClient, RegistryError, credentialsFromDockerConfig, type RegistryClientOptions } from "../src/registry/index.js";
+import { RegistryClient, RegistryError, credentialsFromDockerConfig } from "../src/registry/index.js";
+import { file } from "./support/layers.js";
 import { pushSimpleImage, type PushedImage } from "./support/oci-image.js";
 import { dockerConfigFor, startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/registry-log.js";
 import { closedPort, startRegistryProxy, type RunningProxy } from "./support/registry-proxy.js";
 import { isRegistryError } from "./support/registry-assert.js";
+import { trackedClients } from "./support/registry-clients.js";
 
 
 async function drain(s: NodeJS.ReadableStream): Promise<Buffer> {
@@ -25,13 +27,8 @@ describe("retries, timeouts and redirects", () => {
   let proxy: RunningProxy;
   let image: PushedImage;
   let layer: Buffer;
-  const clients: RegistryClient[] = [];
-  const clientFor = (o: RegistryClientOptions = {}) => {
-    // The admin's credentials for any registry name: the proxy's and the registry's.
-    const c = new RegistryClient({ tls: () => ({ insecure: true }), credentials: () => ({ username: reg.username!, password: reg.password! }), ...FAST, ...o });
-    clients.push(c);
-    return c;
-  };
+  // The admin's credentials for any registry name: the proxy's and the registry's.
+  const { clientFor } = trackedClients(() => ({ tls: () => ({ insecure: true }), credentials: () => ({ username: reg.username!, password: reg.password! }), ...FAST }));
   const ref = () => `${proxy.host}/kmm/img:v1`;
   const count = (path: RegExp, faulted?: boolean) => proxy.requests.filter((r) => path.test(r.url) && (faulted === undefined || r.faulted === faulted)).length;
 
@@ -39,14 +36,13 @@ describe("retries, timeouts and redirects", () => {
     // Basic auth, so that the redirect test can check where Authorization goes.
     reg = await startRegistry({ auth: "htpasswd" });
     proxy = await startRegistryProxy(reg.url);
-    image = await pushSimpleImage(reg, "kmm/img", "v1", { files: [{ path: "lib/modules/x.ko", content: randomBytes(200_000) }] });
+    image = await pushSimpleImage(reg, "kmm/img", "v1", { files: [file("lib/modules/x.ko", randomBytes(200_000))] });
     const c = new RegistryClient({ tls: () => reg.tls, credentials: credentialsFromDockerConfig(dockerConfigFor(reg)) });
     layer = await drain(await c.openBlob(`${reg.host}/kmm/img:v1`, image.layers[0]!));
     await c.close();
   });
   beforeEach(() => proxy.reset());
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
     await proxy?.close();
     await reg?.stop();
   });
@@ -114,10 +110,10 @@ describe("retries, timeouts and redirects", () => {
 
   describe("given the caller aborts while the registry hangs", () => {
     it("rejects with the caller's reason at once and does not retry", async () => {
-      proxy.fault({ path: /\/manifests\//, fault: "hang" });
       const controller = new AbortController();
       const reason = new Error("preflight cancelled");
-      setTimeout(() => controller.abort(reason), 100);
+      // Never answers, and the caller gives up once the request is in flight (not after a guessed delay).
+      proxy.fault({ path: /\/manifests\//, fault: () => controller.abort(reason) });
       await assert.rejects(clientFor({ retries: 3, timeoutMs: 10_000 }).getImage(ref(), { signal: controller.signal }), (e: unknown) => e === reason);
       assert.equal(count(/\/manifests\//), 1);
     });

@@ -1,14 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RunningServer } from "../src/server/serve.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-api-server.js";
 import { startServerWithCluster } from "./support/cluster-server.js";
+import { leaseHolder, spawnServe } from "./support/serve-process.js";
 import { httpsRequest } from "./support/https-client.js";
 import { RELEASE_DIGEST } from "./support/reviews.js";
 import { waitFor } from "./support/wait.js";
@@ -16,8 +16,6 @@ import { waitFor } from "./support/wait.js";
 // The server's leader election, readiness and cluster metrics with a cluster configured: real servers,
 // the real client-node, the in-memory API server; and the real process on SIGTERM.
 
-const LEASES = "leases.coordination.k8s.io";
-const NS = "kmm-preflight";
 const FAST_LEASE = { LEADER_LEASE_DURATION_SECONDS: "2", LEADER_RENEW_DEADLINE_SECONDS: "1", LEADER_RETRY_PERIOD_SECONDS: "0.1" };
 const ELECT = { LEADER_ELECT: "true" };
 
@@ -38,7 +36,7 @@ const sample = (text: string, series: string): number | undefined => {
 };
 
 const leading = async (r: Replica) => sample(await metrics(r.server.metricsPort), "kmm_preflight_leader") === 1;
-const holder = (api: KubeApiServer) => (api.get(LEASES, "kmm-preflight", NS)?.["spec"] as { holderIdentity?: string } | undefined)?.holderIdentity;
+const holder = leaseHolder;
 
 /** A temp dir, an API server and whatever replicas `fn` starts, all stopped afterwards. */
 async function withCluster(fn: (api: KubeApiServer, start: (name: string, env?: Record<string, string>) => Promise<Replica>) => Promise<void>): Promise<void> {
@@ -110,7 +108,8 @@ describe("serve with a cluster: kmm_preflight_modules", () => {
         spec: { releaseImage: RELEASE_DIGEST },
         status: { modules: [entry("a", "true"), entry("b", "true"), entry("c", "false"), entry("d", "bogus")] },
       });
-      const a = await start("pod-a");
+      // Without the runner, which would rewrite this status (its Modules do not exist).
+      const a = await start("pod-a", { NO_RUNNER: "true" });
       const series = (s: string) => `kmm_preflight_modules{preflight="upgrade-4-18",verification_status="${s}"}`;
       let text = "";
       await waitFor("the cache synced", async () => sample((text = await metrics(a.server.metricsPort)), series("true")) !== undefined);
@@ -129,15 +128,8 @@ describe("kmm-preflight serve with a cluster, as a process", () => {
   it("on SIGTERM releases the Lease it holds and exits 0", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-sigterm-lease-"));
     const api = await startKubeApiServer();
-    const kubeconfig = path.join(dir, "kubeconfig");
-    await writeFile(kubeconfig, api.kubeConfig().exportConfig());
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--kubeconfig", kubeconfig], {
-      env: { ...process.env, PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: path.join(dir, "certs"), POD_NAME: "pod-x", LEADER_ELECT: "true", LEADER_LEASE_DURATION_SECONDS: "60", LEADER_RENEW_DEADLINE_SECONDS: "10" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const { child, messages } = await spawnServe(api, dir);
     try {
-      const messages: string[] = [];
-      child.stdout!.on("data", (c: Buffer) => messages.push(...c.toString().split("\n").filter(Boolean).map((l) => String((JSON.parse(l) as { msg?: unknown }).msg))));
       await waitFor("the process leads", () => (holder(api) ?? "").startsWith("pod-x_"), 20_000);
       child.kill("SIGTERM");
       const [code] = (await once(child, "exit")) as [number | null];

@@ -1,11 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startServerWithCluster } from "./support/cluster-server.js";
+import { leaseHolder, spawnServe } from "./support/serve-process.js";
 import { type KubeApiServer, type KubeObject, startKubeApiServer } from "./support/kube-api-server.js";
 import { waitFor } from "./support/wait.js";
 
@@ -13,7 +13,6 @@ import { waitFor } from "./support/wait.js";
 // turns it off, and the real process stops cleanly on SIGTERM in the middle of a reconcile.
 
 const KERNEL = "5.14.0-427.26.1.el9_4.x86_64";
-const LEASES = "leases.coordination.k8s.io";
 /** The kernel already resolved (status.kernelVersion), so no registry is involved. */
 const pfvo: KubeObject = {
   apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", metadata: { name: "upgrade" },
@@ -78,16 +77,9 @@ describe("kmm-preflight serve with the runner, as a process", () => {
   it("on SIGTERM in the middle of a reconcile, finishes it, releases the Lease and exits 0", () =>
     withApi(async (api, dir) => {
       api.seed(pfvo, module("gpu"));
-      const kubeconfig = path.join(dir, "kubeconfig");
-      await writeFile(kubeconfig, api.kubeConfig().exportConfig());
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "--kubeconfig", kubeconfig], {
-        env: { ...process.env, PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: path.join(dir, "certs"), POD_NAME: "pod-x", LEADER_ELECT: "true", LEADER_LEASE_DURATION_SECONDS: "60", LEADER_RENEW_DEADLINE_SECONDS: "10" },
-        stdio: ["ignore", "pipe", "inherit"],
-      });
+      const { child, messages } = await spawnServe(api, dir);
       try {
-        const messages: string[] = [];
-        child.stdout!.on("data", (c: Buffer) => messages.push(...c.toString().split("\n").filter(Boolean).map((l) => String((JSON.parse(l) as { msg?: unknown }).msg))));
-        await waitFor("the process leads", () => ((api.get(LEASES, "kmm-preflight", "kmm-preflight")?.["spec"] as { holderIdentity?: string } | undefined)?.holderIdentity ?? "").startsWith("pod-x_"), 20_000);
+        await waitFor("the process leads", () => (leaseHolder(api) ?? "").startsWith("pod-x_"), 20_000);
         // Every request now takes a second: the status write is in flight when SIGTERM arrives.
         api.faults.delay(1000);
         api.clearRequests();
@@ -95,8 +87,7 @@ describe("kmm-preflight serve with the runner, as a process", () => {
         child.kill("SIGTERM");
         const [code] = (await once(child, "exit")) as [number | null];
         assert.equal(code, 0);
-        const lease = api.get(LEASES, "kmm-preflight", "kmm-preflight")?.["spec"] as { holderIdentity?: string };
-        assert.equal(lease.holderIdentity, "", "released");
+        assert.equal(leaseHolder(api), "", "released");
         assert.ok(messages.includes("stopped running validation Jobs"), messages.join(" | "));
         const released = messages.indexOf("released the Lease");
         const workStopped = messages.indexOf("stopped running validation Jobs");

@@ -2,7 +2,6 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { PreflightValidationOCP } from "../api/index.js";
 import type { FieldError } from "../validation/field-error.js";
-import { applyPreflightDefaults } from "./preflight-defaults.js";
 import * as sut from "./preflight-webhook.js";
 
 const DIGEST = "sha256:22e149142517dfccb47be828f012659b1ccf71d26620e6f62468c264a7ce7863";
@@ -27,14 +26,10 @@ const listing = (items: readonly PreflightValidationOCP[] | undefined): sut.Pref
 };
 
 describe("preflightDefaulter", () => {
-  it("is applyPreflightDefaults", () => {
-    assert.equal(sut.preflightDefaulter, applyPreflightDefaults);
-  });
-});
-
-describe("NO_CLUSTER", () => {
-  it("lists nothing known", () => {
-    assert.equal(sut.NO_CLUSTER.list(), undefined);
+  describe("given a spec without the booleans", () => {
+    it("fills both in as false and keeps the release image", () => {
+      assert.deepEqual(sut.preflightDefaulter(pfvo("p", { releaseImage: BY_DIGEST })).spec, { releaseImage: BY_DIGEST, pushBuiltImage: false, useRTKernel: false });
+    });
   });
 });
 

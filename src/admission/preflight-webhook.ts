@@ -19,17 +19,20 @@ export interface PreflightValidatorOptions {
 
 export const NO_CLUSTER: PreflightLister = { list: () => undefined };
 
+/** What `cluster` lists, or undefined when it failed (told to `onLookupError`): a warning source must never deny or fail a request (ADR 3). */
+export function listPreflights(cluster: PreflightLister, onLookupError?: (err: unknown) => void): readonly PreflightValidationOCP[] | undefined {
+  try {
+    return cluster.list();
+  } catch (err) {
+    onLookupError?.(err);
+    return undefined;
+  }
+}
+
 export const preflightDefaulter: Defaulter<PreflightValidationOCP> = applyPreflightDefaults;
 
 export function preflightValidator(cluster: PreflightLister = NO_CLUSTER, opts: PreflightValidatorOptions = {}): Validator<PreflightValidationOCP> {
-  const others = () => {
-    try {
-      return cluster.list();
-    } catch (err) {
-      opts.onLookupError?.(err);
-      return undefined;
-    }
-  };
+  const others = () => listPreflights(cluster, opts.onLookupError);
   return {
     validateCreate(o) {
       const errors = validatePreflight(o);

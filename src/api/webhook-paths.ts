@@ -8,3 +8,13 @@ export const MUTATE_PREFLIGHT_PATH = "/mutate-kmm-sigs-x-k8s-io-v1beta2-prefligh
 
 /** Validation (ValidatingWebhookConfiguration kmm-preflight-validating). */
 export const VALIDATE_PREFLIGHT_PATH = "/validate-kmm-sigs-x-k8s-io-v1beta2-preflightvalidationocp";
+
+/** Module policy (ValidatingWebhookConfiguration kmm-preflight-module-policy): the rules deny, the preflight checks warn. */
+export const VALIDATE_MODULE_PATH = "/validate-kmm-sigs-x-k8s-io-v1beta1-module";
+
+/** Module policy in enforce mode, for namespaces labelled MODULE_POLICY_LABEL=enforce: the preflight checks deny too. */
+export const VALIDATE_MODULE_ENFORCE_PATH = "/validate-kmm-sigs-x-k8s-io-v1beta1-module-enforce";
+
+/** The namespace label that selects enforce mode (the webhook configuration's namespaceSelector). */
+export const MODULE_POLICY_LABEL = "kmm-preflight.io/module-policy";
+export const MODULE_POLICY_ENFORCE = "enforce";

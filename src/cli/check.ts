@@ -173,42 +173,44 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
   const credentials: CredentialLookup | undefined = o.pullSecret ? credentialsFromDockerConfig(await readFile(o.pullSecret)) : undefined;
   const ca = await Promise.all(o.registryCa.map((f) => readFile(f, "utf8")));
   const insecure = new Set(o.insecureRegistries);
-  const shared = { credentials, ca, platform: o.platform, log: io.log };
-
   // Work still running at the deadline is abandoned (the CLI exits right after), its result replaced by an error.
   let timer: NodeJS.Timeout | undefined;
   const deadline = o.timeoutMs === undefined ? undefined : new Promise<void>((resolve) => (timer = setTimeout(resolve, o.timeoutMs)));
   const late = `not finished within --timeout ${o.timeoutMs === undefined ? "" : `${o.timeoutMs / 1000}s`}`;
   let expired = false;
   void deadline?.then(() => (expired = true));
-  let kernel: CheckReport["kernel"] = o.kernel !== undefined ? { kernel: o.kernel } : undefined;
-  if (o.releaseImage !== undefined) {
-    const client = new RegistryClient({ ...shared, tls: (registry) => (insecure.has(registry) ? { insecure: true } : undefined) });
-    try {
-      kernel = await beforeDeadline(new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt), deadline, () => undefined);
-      if (expired) errors.push(`cannot tell the kernel of ${o.releaseImage}: ${late}`);
-    } catch (err) {
-      errors.push(`cannot tell the kernel of ${o.releaseImage}: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      if (!expired) await client.close();
+  // One client for the run: the release lookup and every Module share its connections and token caches.
+  const client = new RegistryClient({ credentials, ca, platform: o.platform, log: io.log, tls: (registry) => (insecure.has(registry) ? { insecure: true } : undefined) });
+  try {
+    let kernel: CheckReport["kernel"] = o.kernel !== undefined ? { kernel: o.kernel } : undefined;
+    if (o.releaseImage !== undefined) {
+      try {
+        kernel = await beforeDeadline(new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt), deadline, () => undefined);
+        if (expired) errors.push(`cannot tell the kernel of ${o.releaseImage}: ${late}`);
+      } catch (err) {
+        errors.push(`cannot tell the kernel of ${o.releaseImage}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
+    // A kernel string that cannot be one (too few fields) is the caller's mistake, not every Module's.
+    const vars = kernel && kernelVariables(kernel.kernel);
+    if (vars && !vars.ok) {
+      errors.push(`${o.kernel !== undefined ? "--kernel" : o.releaseImage}: ${vars.error}`);
+      kernel = undefined;
+    }
+    const k = kernel?.kernel;
+    const unfinished = (m: Module): ImageStageResult => ({ namespace: String(m.metadata?.namespace ?? ""), name: String(m.metadata?.name ?? ""), kernel: k!, verificationStatus: "error", reason: late });
+    const results =
+      k === undefined
+        ? []
+        : await mapLimit(modules, MODULE_CONCURRENCY, async (m) =>
+            expired ? unfinished(m) : beforeDeadline(checkModuleImage(m, k, { registry: client }), deadline, () => unfinished(m)),
+          );
+    return { ...(kernel && { kernel }), results, errors, notes };
+  } finally {
+    clearTimeout(timer);
+    // After the deadline, requests may still hang: closing would wait for them.
+    if (!expired) await client.close();
   }
-  // A kernel string that cannot be one (too few fields) is the caller's mistake, not every Module's.
-  const vars = kernel && kernelVariables(kernel.kernel);
-  if (vars && !vars.ok) {
-    errors.push(`${o.kernel !== undefined ? "--kernel" : o.releaseImage}: ${vars.error}`);
-    kernel = undefined;
-  }
-  const k = kernel?.kernel;
-  const unfinished = (m: Module): ImageStageResult => ({ namespace: String(m.metadata?.namespace ?? ""), name: String(m.metadata?.name ?? ""), kernel: k!, verificationStatus: "error", reason: late });
-  const results =
-    k === undefined
-      ? []
-      : await mapLimit(modules, MODULE_CONCURRENCY, async (m) =>
-          expired ? unfinished(m) : beforeDeadline(checkModuleImage(m, k, { ...shared, insecureRegistries: o.insecureRegistries }), deadline, () => unfinished(m)),
-        );
-  clearTimeout(timer);
-  return { ...(kernel && { kernel }), results, errors, notes };
 }
 
 export async function writeCheckOutputs(o: CheckOptions, r: CheckReport, out: { stdout: (s: string) => void; stderr: (s: string) => void }): Promise<void> {

@@ -18,7 +18,7 @@ const USAGE = `Usage: kmm-preflight <command> [flags]
 
 Commands:
   serve                         run the admission webhook server (HTTPS)
-  validate -f <file>|-          default and validate PreflightValidationOCP YAML offline, as the cluster would
+  validate -f <file>|-          default and validate PreflightValidationOCP and Module YAML offline, as the cluster would
   check --module <file> (--release-image <ref> [--rt] | --kernel <version>)
                                 the image stage for Modules: does the image for that kernel hold the module?
   status [NAME] [--module <namespace>/<name>] [-o table|json]

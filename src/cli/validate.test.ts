@@ -74,6 +74,31 @@ describe("validateDocuments()", () => {
   });
 });
 
+describe("validateDocuments() on Modules", () => {
+  const module = (container: string, meta = "  name: my-driver\n  namespace: drivers") =>
+    `apiVersion: kmm.sigs.x-k8s.io/v1beta1\nkind: Module\nmetadata:\n${meta}\nspec:\n  selector: {}\n  moduleLoader:\n    container:\n${container}\n`;
+  const OK = "      modprobe: {moduleName: my_driver}\n      kernelMappings:\n        - regexp: '^5'\n          containerImage: quay.io/org/my-driver:${KERNEL_FULL_VERSION}";
+
+  it("admits a valid Module unchanged", () => {
+    const [r] = sut.validateDocuments(module(OK), "m.yaml");
+    assert.equal(r?.kind, "admitted");
+    assert.deepEqual((r as { object: unknown }).object, parse(module(OK)));
+  });
+
+  it("denies a broken one with every error, in the API server's words", () => {
+    const [r] = sut.validateDocuments(module(`${OK.replace("${KERNEL_FULL_VERSION}", "${KERNEL_VERSON}")}\n      inTreeModuleToRemove: a\n      inTreeModulesToRemove: [b]`), "m.yaml");
+    assert.equal(r?.kind, "denied");
+    const denied = r as { headline: string; errors: readonly string[] };
+    assert.equal(denied.headline, 'Module.kmm.sigs.x-k8s.io "my-driver" is invalid:');
+    assert.deepEqual(denied.errors.map((e) => e.split(":")[0]), ["spec.moduleLoader.container.kernelMappings[0].containerImage", "spec.moduleLoader.container.inTreeModuleToRemove"]);
+  });
+
+  it("names a field at the wrong level", () => {
+    const [r] = sut.validateDocuments(module(OK).replace("    container:", "    inTreeModuleToRemove: a\n    container:"), "m.yaml");
+    assert.match((r as { errors: readonly string[] }).errors[0]!, /^spec\.moduleLoader\.inTreeModuleToRemove: Forbidden: unknown field here; inTreeModuleToRemove belongs under spec\.moduleLoader\.container/);
+  });
+});
+
 describe("renderResults()", () => {
   it("prints admitted objects as YAML on stdout, warnings and errors kubectl-style on stderr, and exits 1 on a denial", () => {
     const results = sut.validateDocuments([pfvo("a", "  releaseImage: quay.io/ocp/release:4.16"), pfvo("b", "  releaseImage: ''"), pfvo("c", "  relaseImage: x")].join("---\n"), "f.yaml");

@@ -1,8 +1,9 @@
 import { formatFieldError, notSupported, type FieldError } from "../validation/field-error.js";
 import { FieldPath } from "../validation/field-path.js";
 import { preflightDefaulter, preflightValidator } from "../admission/preflight-webhook.js";
+import { validateModuleDocument } from "../admission/module-document.js";
 import { preflightCrd } from "../api/crd/preflight-crd.js";
-import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_VERSION, type PreflightValidationOCP } from "../api/index.js";
+import { GROUP, MODULE_KIND, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_VERSION, type PreflightValidationOCP } from "../api/index.js";
 import { formatUnknownField, unknownFields } from "../crd-schema/unknown-fields.js";
 import { MAX_INPUT_BYTES, MAX_OBJECT_BYTES, decodeObjects, describeObject } from "../manifest-io/decode.js";
 import { encodeYaml } from "../manifest-io/encode.js";
@@ -16,8 +17,9 @@ const MIB = 1024 * 1024;
 
 export const VALIDATE_USAGE = `Usage: kmm-preflight validate -f <file>|- [-f <file>|-]...
 
-Defaults and validates PreflightValidationOCP objects without a cluster, as the cluster would, and prints
-them, defaulted, as YAML that kubectl reads back unchanged; objects of other kinds pass through.
+Defaults and validates PreflightValidationOCP objects, and checks Modules against the Module policy,
+without a cluster, as the cluster would; prints the objects, defaulted, as YAML that kubectl reads back
+unchanged. Objects of other kinds pass through.
 
   --filename, -f <file>|-       YAML or JSON to read (- is standard input); may repeat
 
@@ -38,7 +40,7 @@ export type DocumentResult =
 const SCHEMA = preflightCrd.spec.versions.find((v) => v.name === PREFLIGHT_VERSION)!.schema.openAPIV3Schema;
 
 /** The API server's heading for a list of field errors. */
-const invalid = (name: string) => `${PREFLIGHT_KIND}.${GROUP} ${JSON.stringify(name)} is invalid:`;
+const invalid = (name: string, kind = PREFLIGHT_KIND) => `${kind}.${GROUP} ${JSON.stringify(name)} is invalid:`;
 
 function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
@@ -66,10 +68,19 @@ function admit(raw: Record<string, unknown>, source: string): DocumentResult {
   return { kind: "admitted", source, object: defaulted, warnings: verdict.warnings };
 }
 
+/** A Module is checked, never changed: Module policy has no defaulting. */
+function admitModule(raw: Record<string, unknown>, source: string): DocumentResult {
+  const { errors, warnings } = validateModuleDocument(raw);
+  if (!errors.length) return { kind: "admitted", source, object: raw, warnings };
+  const name = String((raw["metadata"] as { name?: unknown } | undefined)?.name ?? "");
+  return { kind: "denied", source, headline: invalid(name, MODULE_KIND), errors: errors.map(formatFieldError), warnings };
+}
+
 /** Every object of one source, in order; `sourceName` names the file in messages. */
 export function validateDocuments(input: Uint8Array | string, sourceName: string): DocumentResult[] {
   return decodeObjects(input, sourceName).map((doc): DocumentResult => {
     if (!doc.ok) return { kind: "unreadable", source: doc.source, message: doc.message };
+    if (doc.value["kind"] === MODULE_KIND) return admitModule(doc.value, doc.source);
     if (doc.value["kind"] !== PREFLIGHT_KIND) {
       return { kind: "passed-through", source: doc.source, object: doc.value, note: `${describeObject(doc.value)} is not a ${PREFLIGHT_KIND}; passed through unchanged` };
     }

@@ -1,55 +1,28 @@
-import type { Module, VerificationStatus } from "../api/index.js";
+import type { Module } from "../api/index.js";
+import type { CheckResult } from "../jobs/termination-message.js";
 import { resolveModuleTarget } from "../kernel/module-target.js";
-import type { CredentialLookup, Platform } from "../registry/index.js";
-import { RegistryClient, RegistryError, formatImageReference } from "../registry/index.js";
-import type { Logger } from "../log/logger.js";
+import { RegistryError, formatImageReference } from "../registry/index.js";
 import { ImageCheckError } from "./errors.js";
+import { type ImageLookup, imageVerdict } from "./image-verdict.js";
 import { findKernelModule } from "./module-search.js";
-import { layersOf } from "./registry-layers.js";
+import { type ImageRegistry, layersOf } from "./registry-layers.js";
 
 // The image stage for one Module and one kernel (seed: "Image validation stage"): does the image the
 // Module names for that kernel exist, and does it hold the module where modprobe will look?
 
-export interface ImageStageResult {
-  readonly namespace: string;
-  readonly name: string;
+/** A verdict as the termination message carries it (src/jobs/termination-message.ts), for a known kernel. */
+export interface ImageStageResult extends CheckResult {
   readonly kernel: string;
-  /** "true": verified; "false": failed (the build stage may help); "error": could not check (retry later). */
-  readonly verificationStatus: Exclude<VerificationStatus, "unknown">;
-  readonly reason: string;
-  /** Index into spec.moduleLoader.container.kernelMappings, when one matched. */
-  readonly mappingIndex?: number;
-  readonly image?: string;
-  readonly digest?: string;
-  /** Where the module was found, as modprobe would see it (`/opt/lib/modules/<k>/extra/x.ko`). */
-  readonly path?: string;
-  /** A Module with no moduleLoader has nothing to validate; it counts as verified. */
-  readonly skipped?: true;
 }
 
 export interface ImageStageDeps {
-  /** The Module's pull secret (its imageRepoSecret), as a credential lookup. */
-  readonly credentials?: CredentialLookup;
-  /** Extra CA certificates for registries (PEM). */
-  readonly ca?: string | readonly string[];
-  /** Registries reached over plain HTTP whatever the Module says (a local mirror, tests). */
-  readonly insecureRegistries?: readonly string[];
-  /** @default linux/amd64 */
-  readonly platform?: Platform;
-  readonly log?: Logger;
-  /** Client settings for tests (timeouts, retries). */
-  readonly clientOptions?: Partial<ConstructorParameters<typeof RegistryClient>[0]>;
-}
-
-/** Registry failures that mean "the image is not there" rather than "we could not look". */
-const IMAGE_MISSING_KINDS = new Set(["NotFound"]);
-
-function describeRegistryError(err: RegistryError): { status: "false" | "error"; reason: string } {
-  if (IMAGE_MISSING_KINDS.has(err.kind)) return { status: "false", reason: `image does not exist: ${err.message}` };
-  if (err.kind === "Unauthorized" || err.kind === "Forbidden") {
-    return { status: "error", reason: `image is not accessible: ${err.message} (spec.imageRepoSecret must name a kubernetes.io/dockerconfigjson Secret that can pull it)` };
-  }
-  return { status: "error", reason: `image could not be checked: ${err.message}` };
+  /**
+   * The registry client of the whole check run, shared by every Module checked: its connections and its
+   * auth and token caches carry over. It holds what is the same for all of them (the pull secret, CAs,
+   * platform, registries reached over plain HTTP); a Module's own registryTLS is passed per request.
+   * The caller closes it.
+   */
+  readonly registry: ImageRegistry;
 }
 
 /** A name that must be one path component: it becomes part of a path inside the image. */
@@ -59,7 +32,7 @@ const isPathComponent = (v: unknown): v is string => typeof v === "string" && v 
  * Never throws for a Module's problem: every Module gets a verdict, so one malformed Module cannot
  * take the results of the others with it (the CLI checks many, and the Job reports through this).
  */
-export async function checkModuleImage(module: Module, kernel: string, deps: ImageStageDeps = {}): Promise<ImageStageResult> {
+export async function checkModuleImage(module: Module, kernel: string, deps: ImageStageDeps): Promise<ImageStageResult> {
   const id = { namespace: String(module.metadata?.namespace ?? ""), name: String(module.metadata?.name ?? ""), kernel };
   try {
     return await checkTarget(module, kernel, id, deps);
@@ -84,35 +57,19 @@ async function checkTarget(module: Module, kernel: string, id: Pick<ImageStageRe
     return { ...id, ...at, verificationStatus: "false", reason: `spec.moduleLoader.container.modprobe.moduleName ${why}` };
   }
 
-  const insecure = new Set(deps.insecureRegistries ?? []);
-  const client = new RegistryClient({
-    ...deps.clientOptions,
-    credentials: deps.credentials,
-    ca: deps.ca,
-    platform: deps.platform,
-    log: deps.log,
-    tls: (registry) => (insecure.has(registry) ? { insecure: true } : registry === t.imageReference.registry ? t.registryTLS : undefined),
-  });
+  const query = { dirName: t.dirName, kernel, moduleName: t.moduleName };
+  const request = { tls: t.registryTLS };
+  let lookup: ImageLookup;
+  let digest: string | undefined;
   try {
-    const image = await client.getImage(t.imageReference);
-    const found = await findKernelModule(layersOf(client, image), { dirName: t.dirName, kernel, moduleName: t.moduleName });
-    const pinned = { ...at, digest: image.digest };
-    const modulesDir = `${t.dirName.replace(/\/+$/, "")}/lib/modules/`;
-    if (found.found) {
-      const path = `/${found.path}`;
-      return { ...id, ...pinned, path, verificationStatus: "true", reason: `${formatImageReference(image.ref)} holds ${path}` };
-    }
-    const seen = found.kernelDirs.length ? `; ${modulesDir} holds ${found.kernelDirs.join(", ")}` : `; the image has no ${modulesDir} directory`;
-    const others = found.candidates?.length ? `; modules for this kernel: ${found.candidates.join(", ")}` : "";
-    return { ...id, ...pinned, verificationStatus: "false", reason: `image does not contain ${t.moduleName}.ko (or .ko.xz/.gz/.zst) under ${modulesDir}${kernel}/ on any layer${seen}${others}` };
+    const image = await deps.registry.getImage(t.imageReference, request);
+    const search = await findKernelModule(layersOf(deps.registry, image, request), query);
+    digest = image.digest;
+    lookup = { image: formatImageReference(image.ref), search };
   } catch (err) {
-    if (err instanceof RegistryError) {
-      const d = describeRegistryError(err);
-      return { ...id, ...at, verificationStatus: d.status, reason: d.reason };
-    }
-    if (err instanceof ImageCheckError) return { ...id, ...at, verificationStatus: "error", reason: `image could not be read: ${err.message}` };
-    throw err;
-  } finally {
-    await client.close();
+    if (!(err instanceof RegistryError || err instanceof ImageCheckError)) throw err;
+    lookup = { error: err };
   }
+  const v = imageVerdict(lookup, query);
+  return { ...id, ...at, ...(digest !== undefined && { digest }), ...(v.path !== undefined && { path: v.path }), verificationStatus: v.verificationStatus, reason: v.reason };
 }

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import zlib from "node:zlib";
 import { isImageCheckError } from "./errors.js";
 import * as sut from "./layer-stream.js";
-import { compress, file, tarOf, zstdRawFrame } from "./test-layers.js";
+import { compress, file, tarOf, zstdRawFrame } from "../../test/support/layers.js";
 
 const hasZstd = sut.nodeZstdDecompress !== undefined;
 

@@ -20,7 +20,7 @@ import {
   TAR_END,
   tarHeader,
   whiteout,
-} from "./test-layers.js";
+} from "../../test/support/layers.js";
 
 type Seen = { path: string; type: sut.LayerEntryType; layer: number };
 

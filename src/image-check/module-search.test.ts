@@ -4,7 +4,7 @@ import zlib from "node:zlib";
 import { isImageCheckError } from "./errors.js";
 import { nodeZstdDecompress } from "./layer-stream.js";
 import * as sut from "./module-search.js";
-import { dir, file, image, layer, opaque, rawEntry, symlink, TAR_END, tarHeader, whiteout } from "./test-layers.js";
+import { dir, file, image, layer, opaque, rawEntry, symlink, TAR_END, tarHeader, whiteout } from "../../test/support/layers.js";
 
 const hasZstd = nodeZstdDecompress !== undefined;
 const K = "5.14.0-284.11.1.el9_2.x86_64";

@@ -14,8 +14,19 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? "null";
 }
 
+/** Hashes by object: the caches hand out the same (never mutated) Module until it changes. */
+const hashes = new WeakMap<Module, string>();
+
 /** 16 hex characters of the SHA-256 of the relevant spec. */
 export function moduleSpecHash(module: Module): string {
+  const known = hashes.get(module);
+  if (known !== undefined) return known;
+  const hash = computeHash(module);
+  if (typeof module === "object" && module !== null) hashes.set(module, hash);
+  return hash;
+}
+
+function computeHash(module: Module): string {
   const spec = module.spec as Partial<Module["spec"]> | undefined;
   const relevant = { container: spec?.moduleLoader?.container ?? null, imageRepoSecret: spec?.imageRepoSecret?.name ?? null };
   return createHash("sha256").update(canonical(relevant)).digest("hex").slice(0, 16);

@@ -17,12 +17,16 @@ export interface CheckResult {
   readonly namespace: string;
   readonly name: string;
   readonly kernel?: string;
+  /** "true": verified; "false": failed (the build stage may help); "error": could not check (retry later). */
   readonly verificationStatus: Exclude<VerificationStatus, "unknown">;
   readonly reason: string;
+  /** Index into spec.moduleLoader.container.kernelMappings, when one matched. */
   readonly mappingIndex?: number;
   readonly image?: string;
   readonly digest?: string;
+  /** Where the module was found, as modprobe would see it (`/opt/lib/modules/<k>/extra/x.ko`). */
   readonly path?: string;
+  /** A Module with no moduleLoader has nothing to validate; it counts as verified. */
   readonly skipped?: true;
 }
 

@@ -129,3 +129,19 @@ describe("selectKernelMapping()", () => {
     });
   });
 });
+
+describe("validateKernelRegexp()", () => {
+  const P = FieldPath.root("spec", "moduleLoader", "container", "kernelMappings").index(2).child("regexp");
+  describe("given patterns RE2 accepts, some of which JavaScript rejects", () => {
+    for (const pattern of ["^5\\.14\\.0-.*\\.el9.*$", "(?i)^5\\.14", "(?P<major>\\d+)\\.", "^[[:digit:]]+\\.", "5.14"]) {
+      it(`accepts ${pattern}`, () => assert.deepEqual(sut.validateKernelRegexp(pattern, P), []));
+    }
+  });
+  describe("given patterns RE2 rejects", () => {
+    for (const pattern of ["^5(?=\\.14)", "(5)\\.\\1", "(?<!4)\\.14", "(", "a**"]) {
+      it(`reports ${pattern} as Invalid at the path given`, () => {
+        assert.deepEqual(sut.validateKernelRegexp(pattern, P).map((e) => [e.type, e.field, e.badValue]), [["Invalid", `${P}`, pattern]]);
+      });
+    }
+  });
+});

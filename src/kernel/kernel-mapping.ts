@@ -19,20 +19,40 @@ export type KernelMappingSelection =
 
 type Compiled = { readonly ok: true; readonly re: RE2JS } | { readonly ok: false; readonly error: string };
 
-/** Compiles with RE2 (Go's syntax and guarantees); never throws. */
+/** Patterns compiled so far: every Module is matched against every PFVO's kernel on every pass. */
+const compiledPatterns = new Map<string, Compiled>();
+const MAX_COMPILED_PATTERNS = 1024;
+
+/** Compiles with RE2 (Go's syntax and guarantees), once per pattern (least recently used forgotten first); never throws. */
 function compileRE2(pattern: string): Compiled {
+  const known = compiledPatterns.get(pattern);
+  if (known) {
+    compiledPatterns.delete(pattern);
+    compiledPatterns.set(pattern, known);
+    return known;
+  }
+  let compiled: Compiled;
   try {
-    return { ok: true, re: RE2JS.compile(pattern) };
+    compiled = { ok: true, re: RE2JS.compile(pattern) };
   } catch (e) {
     // RE2JSSyntaxException reads "error parsing regexp: <what>: `<where>`", as Go's regexp does.
-    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    compiled = { ok: false, error: e instanceof Error ? e.message : String(e) };
   }
+  compiledPatterns.set(pattern, compiled);
+  if (compiledPatterns.size > MAX_COMPILED_PATTERNS) compiledPatterns.delete(compiledPatterns.keys().next().value!);
+  return compiled;
 }
 
 const RE2_HELP = "use Go RE2 syntax: no lookahead, lookbehind or backreferences";
 
 const regexpError = (pattern: string, fieldPath: FieldPath, error: string): FieldError =>
   invalid(fieldPath, pattern, `invalid RE2 regular expression: ${error}; ${RE2_HELP}`);
+
+/** A `regexp` of a kernel mapping compiles as KMM compiles it (RE2), or one Invalid error at `p`. */
+export function validateKernelRegexp(pattern: string, p: FieldPath): FieldError[] {
+  const compiled = compileRE2(pattern);
+  return compiled.ok ? [] : [regexpError(pattern, p, compiled.error)];
+}
 
 /**
  * The first mapping, in list order, that matches `kernel` (the raw kernel string, not the
@@ -45,14 +65,13 @@ const regexpError = (pattern: string, fieldPath: FieldPath, error: string): Fiel
  *
  * A regexp RE2 cannot compile stops the selection with a reason naming the mapping's field, as
  * upstream stops on it: skipping it could select a later mapping KMM would never reach.
- * Each pattern is compiled at most once per call; mappings after the selected one are not compiled.
+ * Each pattern is compiled once (and remembered); mappings after the selected one are not compiled.
  */
 export function selectKernelMapping(
   mappings: readonly KernelMapping[] | undefined,
   kernel: string,
   path: FieldPath = KERNEL_MAPPINGS_PATH,
 ): KernelMappingSelection {
-  const cache = new Map<string, Compiled>();
   const list = mappings ?? [];
   for (let index = 0; index < list.length; index++) {
     const mapping = list[index];
@@ -62,8 +81,7 @@ export function selectKernelMapping(
       continue;
     }
     if (!mapping.regexp) continue;
-    let compiled = cache.get(mapping.regexp);
-    if (!compiled) cache.set(mapping.regexp, (compiled = compileRE2(mapping.regexp)));
+    const compiled = compileRE2(mapping.regexp);
     if (!compiled.ok) {
       const field = path.index(index).child("regexp");
       return {

@@ -15,6 +15,7 @@ export const PREFLIGHTS: ResourceType = { group: GROUP, version: PREFLIGHT_VERSI
 export const MODULES: ResourceType = { group: GROUP, version: MODULE_VERSION, kind: MODULE_KIND, plural: MODULE_PLURAL, namespaced: true };
 export const JOBS: ResourceType = { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true };
 export const PODS: ResourceType = { group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true };
+export const CONFIG_MAPS: ResourceType = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 export const SECRETS: ResourceType = { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true };
 export const EVENTS: ResourceType = { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true };
 

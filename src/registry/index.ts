@@ -3,7 +3,7 @@ export * from "../api/image-reference.js";
 export * from "./registry-host.js";
 export { credentialsFromDockerConfig, credentialsFromDockerConfigFile, DockerConfigError, type Credentials, type CredentialLookup } from "./docker-config.js";
 export { MEDIA_TYPES, formatPlatform, parsePlatform, type Descriptor, type ImageManifest, type Platform } from "./manifest.js";
-export { RegistryError, redactUrl, redactSecrets, type RegistryErrorKind } from "./registry-error.js";
+export { RegistryError, redactUrl, redactSecrets, type RegistryErrorKind, type TlsFailure } from "./registry-error.js";
 export {
   DEFAULT_PLATFORM,
   DEFAULT_RETRIES,

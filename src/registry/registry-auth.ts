@@ -16,6 +16,12 @@ export interface Endpoint {
   readonly verify: boolean;
 }
 
+/**
+ * What the auth caches are keyed by: a challenge learned without verifying the certificate must not
+ * steer requests that do verify (they would send credentials to a realm anyone could have named).
+ */
+const endpointKey = (ep: Endpoint): string => `${ep.origin} ${ep.verify ? "verified" : "unverified"}`;
+
 /** What to send with a request to the registry. */
 export interface Authorization {
   readonly scheme: AuthScheme["scheme"];
@@ -49,11 +55,12 @@ export class RegistryAuth {
 
   /** The scheme of a registry, from the cached answer to `GET /v2/` (asked once; a failure is not cached). */
   private scheme(ep: Endpoint, image: string, signal: AbortSignal | undefined): Promise<AuthScheme> {
-    let p = this.schemes.get(ep.origin);
+    const key = endpointKey(ep);
+    let p = this.schemes.get(key);
     if (!p) {
       p = this.ping(ep, image, signal);
-      this.schemes.set(ep.origin, p);
-      p.catch(() => this.schemes.delete(ep.origin));
+      this.schemes.set(key, p);
+      p.catch(() => this.schemes.delete(key));
     }
     return p;
   }
@@ -80,7 +87,7 @@ export class RegistryAuth {
    * token for `repository` so that the next `authorize` fetches a new one.
    */
   learn(ep: Endpoint, repository: string, scheme: AuthScheme): void {
-    this.schemes.set(ep.origin, Promise.resolve(scheme));
+    this.schemes.set(endpointKey(ep), Promise.resolve(scheme));
     if (scheme.scheme === "bearer") this.tokens.delete(tokenKey(ep, scheme, pullScope(repository)));
   }
 
@@ -149,7 +156,7 @@ export class RegistryAuth {
     if (creds && realm.protocol === "http:" && ep.origin.startsWith("https:")) {
       throw new RegistryError({
         kind: "Unsupported",
-        message: `${image}: ${ep.registry} is served over HTTPS but names a plain-HTTP token realm (${redactUrl(realm)}); refusing to send the imageRepoSecret credentials there`,
+        message: `${image}: ${ep.registry} is served over HTTPS but names a plain-HTTP token realm (${redactUrl(realm)}); refusing to send credentials there`,
       });
     }
     const started = this.clock.now();
@@ -196,7 +203,7 @@ export function pullScope(repository: string): string {
 }
 
 function tokenKey(ep: Endpoint, scheme: Extract<AuthScheme, { scheme: "bearer" }>, scope: string): string {
-  return JSON.stringify([ep.origin, scheme.realm, scheme.service ?? "", scope]);
+  return JSON.stringify([endpointKey(ep), scheme.realm, scheme.service ?? "", scope]);
 }
 
 function basicHeader(c: { readonly username: string; readonly password: string }): string {

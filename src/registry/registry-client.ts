@@ -29,7 +29,11 @@ import { parseWwwAuthenticate, pickAuthScheme, type AuthScheme } from "./www-aut
 export interface RegistryClientOptions {
   /** Credentials per registry and repository, e.g. `credentialsFromDockerConfig(pullSecret)`. @default anonymous */
   readonly credentials?: CredentialLookup;
-  /** TLS settings per registry (as written in the reference), e.g. a Module's registryTLS. @default verified HTTPS */
+  /**
+   * TLS settings per registry (as written in the reference) for every request of this client, e.g. the
+   * registries a run reaches over plain HTTP; where it answers undefined, a request's own `tls` applies.
+   * @default verified HTTPS
+   */
   readonly tls?: (registry: string) => TLSOptions | undefined;
   /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
   readonly ca?: string | readonly string[];
@@ -60,6 +64,11 @@ export interface RegistryClientOptions {
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
+  /**
+   * TLS for the reference's registry on this request, where the client's `tls` says nothing for it: a
+   * Module's registryTLS, so that one client can serve Modules with different settings. @default verified HTTPS
+   */
+  readonly tls?: TLSOptions;
 }
 
 export interface GetImageOptions extends RequestOptions {
@@ -126,7 +135,7 @@ export class RegistryClient {
    */
   async getImage(reference: string | ImageReference, opts: GetImageOptions = {}): Promise<ResolvedImage> {
     const ref = toReference(reference);
-    const ep = this.endpoint(ref.registry);
+    const ep = this.endpoint(ref.registry, opts.tls);
     const image = formatImageReference(ref);
     const want = opts.platform ?? this.platform;
 
@@ -175,7 +184,7 @@ export class RegistryClient {
    */
   async openBlob(reference: string | ImageReference, desc: Descriptor, opts: RequestOptions = {}): Promise<Readable> {
     const ref = toReference(reference);
-    const ep = this.endpoint(ref.registry);
+    const ep = this.endpoint(ref.registry, opts.tls);
     const image = formatImageReference(ref);
     if (!digestAlgorithm(desc.digest)) throw new RegistryError({ kind: "Unsupported", message: `${image}: cannot verify blob digest ${JSON.stringify(desc.digest)} (sha256 or sha512 only)` });
     if (!Number.isSafeInteger(desc.size) || desc.size < 0) throw new RegistryError({ kind: "Corrupt", message: `${image}: blob ${desc.digest} has an invalid size ${desc.size}` });
@@ -234,8 +243,8 @@ export class RegistryClient {
     }
   }
 
-  private endpoint(registry: string): Endpoint {
-    const tls = this.opts.tls?.(registry) ?? {};
+  private endpoint(registry: string, requested: TLSOptions | undefined): Endpoint {
+    const tls = this.opts.tls?.(registry) ?? requested ?? {};
     return { registry, origin: `${tls.insecure ? "http" : "https"}://${registryApiHost(registry)}`, verify: !tls.insecureSkipTLSVerify };
   }
 

@@ -72,10 +72,29 @@ describe("classifyResponse()", () => {
   });
 
   describe("given a 401", () => {
-    it("points at the Module's imageRepoSecret", () => {
-      assert.match(sut.classifyResponse(401, body("UNAUTHORIZED"), ctx()).message, /imageRepoSecret/);
-      assert.match(sut.classifyResponse(401, body("UNAUTHORIZED"), ctx({ credentialsSent: true })).message, /rejected the credentials.*imageRepoSecret/);
+    it("says whether credentials were missing or rejected", () => {
+      assert.match(sut.classifyResponse(401, body("UNAUTHORIZED"), ctx()).message, /: quay\.io requires credentials for org\/img$/);
+      assert.match(sut.classifyResponse(401, body("UNAUTHORIZED"), ctx({ credentialsSent: true })).message, /: quay\.io rejected the credentials$/);
     });
+  });
+
+  describe("given any refusal of access", () => {
+    // The client serves release images as well as Modules: advice about a Module's fields is the image stage's.
+    const cases: [number, Partial<sut.RequestContext>][] = [
+      [401, {}],
+      [401, { credentialsSent: true }],
+      [401, { credentialsSent: true, insufficientScope: true }],
+      [403, {}],
+      [403, { credentialsSent: true }],
+      [401, { object: "token" }],
+      [401, { object: "token", credentialsSent: true }],
+      [403, { object: "token", credentialsSent: true }],
+    ];
+    for (const [status, c] of cases) {
+      it(`names no Module field (${status} ${JSON.stringify(c)})`, () => {
+        assert.doesNotMatch(sut.classifyResponse(status, body("DENIED"), ctx(c)).message, /imageRepoSecret|Module|spec\./);
+      });
+    }
   });
 
   describe("given a 429 with Retry-After", () => {
@@ -91,22 +110,23 @@ describe("classifyNetworkError()", () => {
   const err = (code: string, message = code) => Object.assign(new Error(message), { code });
   const c = { image: "reg.example:5000/a:b", host: "reg.example:5000", timeoutMs: 1000 };
   describe("given each cause", () => {
-    const cases: [string, unknown, sut.RegistryErrorKind, boolean, RegExp][] = [
+    const cases: [string, unknown, sut.RegistryErrorKind, boolean, RegExp, sut.TlsFailure?][] = [
       ["connection refused", err("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:5000"), "Unreachable", true, /cannot reach reg\.example:5000 \(ECONNREFUSED/],
       ["a reset wrapped as cause", Object.assign(new Error("fetch failed"), { cause: err("ECONNRESET") }), "Unreachable", true, /ECONNRESET/],
       ["an unknown host", err("ENOTFOUND", "getaddrinfo ENOTFOUND reg.example"), "Unreachable", false, /cannot resolve reg\.example:5000/],
       ["a connect timeout", err("UND_ERR_CONNECT_TIMEOUT"), "Timeout", true, /did not accept a connection within 1000 ms/],
       ["a headers timeout", err("UND_ERR_HEADERS_TIMEOUT"), "Timeout", true, /did not answer within 1000 ms/],
       ["an idle body", err("UND_ERR_BODY_TIMEOUT"), "Timeout", true, /stopped sending data/],
-      ["an untrusted certificate", err("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate in certificate chain"), "Unreachable", false, /TLS verification of reg\.example:5000 failed.*insecureSkipTLSVerify/],
-      ["a wrong host name", err("ERR_TLS_CERT_ALTNAME_INVALID"), "Unreachable", false, /TLS verification/],
-      ["HTTPS spoken to an HTTP server", err("EPROTO", "SSL routines::wrong version number"), "Unreachable", false, /registryTLS\.insecure/],
+      ["an untrusted certificate", err("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate in certificate chain"), "Unreachable", false, /TLS verification of reg\.example:5000 failed.*trust the registry's CA/, "UntrustedCertificate"],
+      ["a wrong host name", err("ERR_TLS_CERT_ALTNAME_INVALID"), "Unreachable", false, /TLS verification/, "UntrustedCertificate"],
+      ["HTTPS spoken to an HTTP server", err("EPROTO", "SSL routines::wrong version number"), "Unreachable", false, /TLS handshake with reg\.example:5000 failed .*may speak plain HTTP/, "NotTls"],
     ];
-    for (const [name, e, kind, retryable, msg] of cases) {
-      it(`classifies ${name} as ${kind}${retryable ? ", retryable" : ""}`, () => {
+    for (const [name, e, kind, retryable, msg, tlsFailure] of cases) {
+      it(`classifies ${name} as ${kind}${retryable ? ", retryable" : ""}${tlsFailure ? `, ${tlsFailure}` : ""}`, () => {
         const r = sut.classifyNetworkError(e, c);
-        assert.deepEqual([r.kind, r.retryable], [kind, retryable]);
+        assert.deepEqual([r.kind, r.retryable, r.tlsFailure], [kind, retryable, tlsFailure]);
         assert.match(r.message, msg);
+        assert.doesNotMatch(r.message, /registryTLS|Module/);
         assert.equal(r.cause, e);
       });
     }

@@ -1,5 +1,8 @@
 // Registry failures as one error type with a closed set of kinds, built by pure classifiers from an
-// HTTP status plus the registry's error body, or from a network error. Messages say what to do.
+// HTTP status plus the registry's error body, or from a network error. Messages say what went wrong in
+// the registry's terms (credentials, certificates, plain HTTP); they never name a caller's settings,
+// because the client serves Modules and release images alike: the caller adds its own advice from
+// `kind` and `tlsFailure` (the image stage names spec.imageRepoSecret and registryTLS).
 
 export type RegistryErrorKind =
   | "Unauthorized"
@@ -12,6 +15,13 @@ export type RegistryErrorKind =
   | "Server"
   | "TooManyRequests";
 
+/** Why a TLS connection failed, for callers that know which setting fixes it. */
+export type TlsFailure =
+  /** The certificate did not verify (unknown CA, expired, wrong host name). */
+  | "UntrustedCertificate"
+  /** The server did not speak TLS at all: most likely a plain-HTTP registry. */
+  | "NotTls";
+
 export interface RegistryErrorInit {
   readonly kind: RegistryErrorKind;
   readonly message: string;
@@ -21,6 +31,7 @@ export interface RegistryErrorInit {
   readonly retryable?: boolean;
   readonly cause?: unknown;
   readonly retryAfterMs?: number;
+  readonly tlsFailure?: TlsFailure;
 }
 
 const TRANSIENT_KINDS: ReadonlySet<RegistryErrorKind> = new Set(["Unreachable", "Timeout", "Server", "TooManyRequests"]);
@@ -35,6 +46,8 @@ export class RegistryError extends Error {
   readonly retryable: boolean;
   /** From Retry-After on a 429 or 503: how long the registry asked to wait. */
   readonly retryAfterMs?: number;
+  /** Set when the error is a failed TLS handshake or certificate check. */
+  readonly tlsFailure?: TlsFailure;
 
   constructor(init: RegistryErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -43,6 +56,7 @@ export class RegistryError extends Error {
     this.codes = init.codes ?? [];
     this.retryable = init.retryable ?? TRANSIENT_KINDS.has(init.kind);
     if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
+    if (init.tlsFailure !== undefined) this.tlsFailure = init.tlsFailure;
   }
 }
 
@@ -127,24 +141,20 @@ export function classifyResponse(status: number, body: RegistryErrorBody, ctx: R
   if (ctx.object === "token") {
     if (status === 401) {
       return make("Unauthorized", ctx.credentialsSent
-        ? `the token server of ${ctx.registry} rejected the credentials; check the Module's imageRepoSecret`
-        : `the token server of ${ctx.registry} requires credentials; set the Module's imageRepoSecret to a pull secret for ${ctx.registry}`);
+        ? `the token server of ${ctx.registry} rejected the credentials`
+        : `the token server of ${ctx.registry} requires credentials for ${ctx.repository}`);
     }
-    if (status === 403) return make("Forbidden", `the token server of ${ctx.registry} refused access to ${ctx.repository}; the credentials in imageRepoSecret may not pull it`);
+    if (status === 403) return make("Forbidden", `the token server of ${ctx.registry} refused access to ${ctx.repository}; the credentials may not pull it`);
   }
   if (status === 401) {
     // A bearer token that was issued with credentials but lacks the scope: the credentials are fine, the access is not.
-    if (denied && ctx.credentialsSent) {
-      return make("Forbidden", `the credentials in the Module's imageRepoSecret may not pull ${ctx.repository} (or the repository does not exist)`);
-    }
-    return make("Unauthorized", ctx.credentialsSent
-      ? `${ctx.registry} rejected the credentials; check the Module's imageRepoSecret`
-      : `${ctx.registry} requires credentials; set the Module's imageRepoSecret to a pull secret for ${ctx.registry}`);
+    if (denied && ctx.credentialsSent) return make("Forbidden", `the credentials may not pull ${ctx.repository} (or the repository does not exist)`);
+    return make("Unauthorized", ctx.credentialsSent ? `${ctx.registry} rejected the credentials` : `${ctx.registry} requires credentials for ${ctx.repository}`);
   }
   if (status === 403) {
     return make("Forbidden", ctx.credentialsSent
-      ? `the credentials in the Module's imageRepoSecret may not pull ${ctx.repository}`
-      : `anonymous pulls of ${ctx.repository} are not allowed; set the Module's imageRepoSecret to a pull secret for ${ctx.registry}`);
+      ? `the credentials may not pull ${ctx.repository}`
+      : `anonymous pulls of ${ctx.repository} are not allowed; ${ctx.registry} requires credentials`);
   }
   if (status === 404) {
     if (codes.includes("NAME_UNKNOWN")) return make("NotFound", `the repository ${ctx.repository} does not exist on ${ctx.registry}`);
@@ -220,16 +230,18 @@ export function classifyNetworkError(err: unknown, ctx: { readonly image: string
     return new RegistryError({
       kind: "Unreachable",
       retryable: false,
+      tlsFailure: "UntrustedCertificate",
       cause: err,
-      message: `${ctx.image}: TLS verification of ${ctx.host} failed (${code}: ${text}): trust the registry's CA, or set registryTLS.insecureSkipTLSVerify if the registry cannot present a trusted certificate`,
+      message: `${ctx.image}: TLS verification of ${ctx.host} failed (${code}: ${text}): trust the registry's CA, or skip verification for this registry if it cannot present a trusted certificate`,
     });
   }
   if (code === "EPROTO" || /wrong version number|packet length too long/i.test(text)) {
     return new RegistryError({
       kind: "Unreachable",
       retryable: false,
+      tlsFailure: "NotTls",
       cause: err,
-      message: `${ctx.image}: TLS handshake with ${ctx.host} failed (${text}): if the registry speaks plain HTTP, set registryTLS.insecure`,
+      message: `${ctx.image}: TLS handshake with ${ctx.host} failed (${text}): the registry may speak plain HTTP`,
     });
   }
   if (code !== undefined && TIMEOUT_CODES.has(code)) {

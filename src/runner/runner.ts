@@ -44,6 +44,8 @@ export interface Runner {
   nudge(name: string): void;
   /** Runs one sweep now (while leading) and resolves when every PreflightValidationOCP has been reconciled once. */
   sweep(): Promise<void>;
+  /** True while this replica's worker runs (it leads, and the caches have synced). */
+  readonly active: boolean;
 }
 
 export function startRunner(o: RunnerOptions): Runner {
@@ -139,5 +141,11 @@ export function startRunner(o: RunnerOptions): Runner {
     }
   });
 
-  return { nudge: (name) => queue.add(name), sweep };
+  return {
+    nudge: (name) => queue.add(name),
+    sweep,
+    get active() {
+      return leadership !== undefined && !leadership.aborted;
+    },
+  };
 }

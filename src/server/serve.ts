@@ -3,6 +3,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { moduleRoutes } from "../admission/module-routes.js";
 import { preflightRoutes } from "../admission/preflight-routes.js";
 import type { PreflightLister } from "../admission/preflight-webhook.js";
 import { ensureCertificates } from "../certs/cert-files.js";
@@ -102,6 +103,8 @@ function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: Preflig
       maxRunningJobs: config.maxRunningJobs,
       revalidateAfterMs: config.revalidateAfterSeconds * 1000,
       jobDeadlineSeconds: config.jobDeadlineSeconds,
+      builderImage: config.builderImage,
+      buildDeadlineSeconds: config.buildDeadlineSeconds,
       errorBackoff: ERROR_BACKOFF,
       stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
     },
@@ -169,10 +172,15 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
 
   let draining = false;
   const app = createApp({
-    routes: preflightRoutes(cache && lister, {
-      onLookupError: (err) => log.warn("the duplicate-release warning was skipped: the PreflightValidationOCP lookup failed", { error: err instanceof Error ? err.message : String(err) }),
-      ...(runner && { onCreateAdmitted: (name: string) => runner.nudge(name) }),
-    }),
+    routes: [
+      ...preflightRoutes(cache && lister, {
+        onLookupError: (err) => log.warn("the duplicate-release warning was skipped: the PreflightValidationOCP lookup failed", { error: err instanceof Error ? err.message : String(err) }),
+        ...(runner && { onCreateAdmitted: (name: string) => runner.nudge(name) }),
+      }),
+      ...moduleRoutes(cache && lister, {
+        onLookupError: (err) => log.warn("the Module preflight checks were skipped: the PreflightValidationOCP lookup failed", { error: err instanceof Error ? err.message : String(err) }),
+      }),
+    ],
     log: deps.log,
     bodyLimitBytes: config.bodyLimitBytes,
     bufferedBodyBytes: config.bufferedBodyBytes,

@@ -64,12 +64,6 @@ describe("isDns1123Subdomain()", () => {
       assert.equal(sut.isDns1123Subdomain("A".repeat(300)).length, 2);
     });
   });
-
-  describe("DNS1123_SUBDOMAIN_MAX_LENGTH", () => {
-    it("is 253", () => {
-      assert.equal(sut.DNS1123_SUBDOMAIN_MAX_LENGTH, 253);
-    });
-  });
 });
 
 describe("isDns1123SubdomainPrefix()", () => {

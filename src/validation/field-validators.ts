@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { type FieldError, forbidden, invalid } from "./field-error.js";
+import { isObject } from "../util/is-object.js";
+import { type FieldError, forbidden, invalid, required } from "./field-error.js";
 import type { FieldPath } from "./field-path.js";
 import { closestName } from "./suggest.js";
 
@@ -29,4 +30,28 @@ export function validateKnownFields(obj: Record<string, unknown>, known: readonl
 export function validateImmutable(newValue: unknown, oldValue: unknown, p: FieldPath, hint?: string): FieldError[] {
   if (isDeepStrictEqual(newValue, oldValue)) return [];
   return [invalid(p, newValue, hint ? `field is immutable; ${hint}` : "field is immutable")];
+}
+
+/** Absent, or a string. */
+export function validateString(v: unknown, p: FieldPath): FieldError[] {
+  return v === undefined || v === null || typeof v === "string" ? [] : [invalid(p, v, "must be a string")];
+}
+
+/** Absent, or a list of strings; each item that is not one is reported at its index. */
+export function validateStringList(v: unknown, p: FieldPath): FieldError[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return [invalid(p, v, "must be a list of strings")];
+  return v.flatMap((item, i) => (typeof item === "string" ? [] : [invalid(p.index(i), item, "must be a string")]));
+}
+
+/**
+ * A core/v1 LocalObjectReference: an object whose `name` names something in the same namespace.
+ * With `needed`, absent or an empty name is Required (the object is of no use without it).
+ */
+export function validateLocalObjectReference(v: unknown, p: FieldPath, needed: string | undefined): FieldError[] {
+  if (v === undefined || v === null) return needed === undefined ? [] : [required(p, needed)];
+  if (!isObject(v)) return [invalid(p, v, "must be an object with a name")];
+  const name = v["name"];
+  if (name === undefined || name === null || name === "") return needed === undefined ? [] : [required(p.child("name"), needed)];
+  return typeof name === "string" ? [] : [invalid(p.child("name"), name, "must be a string")];
 }

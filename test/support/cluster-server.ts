@@ -1,10 +1,11 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { createLogger } from "../../src/log/logger.js";
 import { parseServeConfig } from "../../src/server/config.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
-import type { KubeApiServer } from "./kube-api-server.js";
+import { type KubeApiServer, type KubeObject, startKubeApiServer } from "./kube-api-server.js";
 
 export const silentLog = () => createLogger({ level: "error", stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 
@@ -20,4 +21,31 @@ export async function startServerWithCluster(api: KubeApiServer, dir: string, en
   if (!r.ok) throw new Error(r.errors.join("; "));
   const server = await startServer(r.config, { log: silentLog() });
   return { server, ca: await readFile(path.join(certDir, "ca.crt"), "utf8") };
+}
+
+export interface ClusterUnderTest {
+  readonly api: KubeApiServer;
+  readonly server: RunningServer;
+  readonly ca: string;
+  /** Stops the server and the test API server (clearing its faults first) and removes the directory. */
+  close(): Promise<void>;
+}
+
+/** The test API server holding `objects`, and the real server using it as its cluster, in a fresh temporary directory. */
+export async function startClusterUnderTest(objects: readonly KubeObject[]): Promise<ClusterUnderTest> {
+  const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-cluster-"));
+  const api = await startKubeApiServer();
+  api.seed(...objects);
+  const { server, ca } = await startServerWithCluster(api, dir);
+  return {
+    api,
+    server,
+    ca,
+    async close() {
+      api.faults.clear();
+      await server.shutdown("test done");
+      await api.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,4 +1,5 @@
-import { gzip, pushImage, tarLayer, type PushTarget } from "./oci-image.js";
+import { file, layer } from "./layers.js";
+import { pushImage, type PushTarget } from "./oci-image.js";
 
 // A minimal OpenShift release image and its driver-toolkit image, laid out as the real ones are.
 
@@ -14,8 +15,8 @@ export async function pushFakeRelease(
   const dtkInfo = { KERNEL_VERSION: opts.kernel, RT_KERNEL_VERSION: opts.rtKernel ?? "", RHEL_VERSION: opts.rhelVersion ?? "9.4" };
   const dtk = await pushImage(reg, "ocp/driver-toolkit", opts.tag, {
     layers: [
-      gzip(await tarLayer([{ path: "etc/os-release", content: "ID=rhel\n" }])),
-      gzip(await tarLayer([{ path: "etc/driver-toolkit-release.json", content: JSON.stringify(dtkInfo) }])),
+      await layer([file("etc/os-release", "ID=rhel\n")]),
+      await layer([file("etc/driver-toolkit-release.json", JSON.stringify(dtkInfo))]),
     ],
   });
   const driverToolkitImage = `${reg.host}/ocp/driver-toolkit@${dtk.digest}`;
@@ -30,9 +31,9 @@ export async function pushFakeRelease(
       ],
     },
   };
-  const top = opts.omitImageReferences ? [{ path: "release-manifests/release-metadata", content: "{}" }] : [{ path: "release-manifests/image-references", content: JSON.stringify(imageStream) }];
+  const top = opts.omitImageReferences ? [file("release-manifests/release-metadata", "{}")] : [file("release-manifests/image-references", JSON.stringify(imageStream))];
   await pushImage(reg, "ocp/release", opts.tag, {
-    layers: [gzip(await tarLayer([{ path: "usr/bin/cluster-version-operator", content: "#!/bin/true\n" }])), gzip(await tarLayer(top))],
+    layers: [await layer([file("usr/bin/cluster-version-operator", "#!/bin/true\n")]), await layer(top)],
   });
   return { releaseImage: `${reg.host}/ocp/release:${opts.tag}`, driverToolkitImage };
 }

@@ -1,12 +1,12 @@
-// Building and pushing OCI / Docker v2 images without Docker: tar layers from a list of entries,
-// config with diff_ids, manifests and indexes, uploads over the distribution API (monolithic POST+PUT
-// for small blobs, chunked PATCH for streamed ones). Deliberately independent of src/registry, so that
-// a bug in the client cannot hide behind the same bug in the fixtures.
+// Pushing OCI / Docker v2 images without Docker: layers (built with layers.ts), a config with diff_ids,
+// manifests and indexes, uploads over the distribution API (monolithic POST+PUT for small blobs,
+// chunked PATCH for streamed ones). Deliberately independent of src/registry, so that a bug in the
+// client cannot hide behind the same bug in the fixtures.
 import { createCipheriv, createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { gunzipSync, gzipSync } from "node:zlib";
-import tar from "tar-stream";
+import { gunzipSync } from "node:zlib";
 import { Agent, request } from "undici";
+import { file, layer, type TestEntry } from "./layers.js";
 import type { RunningRegistry } from "./registry.js";
 
 export const MEDIA = {
@@ -21,19 +21,6 @@ export const MEDIA = {
   dockerLayer: "application/vnd.docker.image.rootfs.diff.tar",
   dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
 } as const;
-
-export interface LayerEntry {
-  /** Path inside the image, without a leading "/" (one is stripped). */
-  readonly path: string;
-  /** File content. @default "" */
-  readonly content?: string | Buffer;
-  /** @default "file" */
-  readonly type?: "file" | "dir" | "symlink";
-  /** Target of a symlink. */
-  readonly linkname?: string;
-  /** @default 0o644 for files, 0o755 for dirs, 0o777 for symlinks */
-  readonly mode?: number;
-}
 
 export interface BlobDescriptor {
   readonly mediaType: string;
@@ -76,32 +63,8 @@ export function sha256(data: Buffer | string): string {
   return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
 
-export function gzip(buf: Buffer): Buffer {
-  return gzipSync(buf);
-}
-
 function isGzip(buf: Buffer): boolean {
   return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-}
-
-/** A tar archive of the entries, reproducible (mtime 0, uid/gid 0): the same entries give the same digest. */
-export async function tarLayer(entries: readonly LayerEntry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const done = (async () => {
-    const chunks: Buffer[] = [];
-    for await (const c of pack) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
-  })();
-  for (const e of entries) {
-    const name = e.path.replace(/^\/+/, "");
-    const common = { name, mtime: new Date(0), uid: 0, gid: 0, uname: "root", gname: "root" };
-    const type = e.type ?? "file";
-    if (type === "dir") pack.entry({ ...common, type: "directory", mode: e.mode ?? 0o755 });
-    else if (type === "symlink") pack.entry({ ...common, type: "symlink", linkname: e.linkname ?? "", mode: e.mode ?? 0o777 });
-    else pack.entry({ ...common, type: "file", mode: e.mode ?? 0o644 }, Buffer.from(e.content ?? ""));
-  }
-  pack.finalize();
-  return done;
 }
 
 /**
@@ -353,8 +316,7 @@ export async function pushSimpleImage(
   target: PushTarget,
   repo: string,
   tag: string,
-  opts: Omit<PushImageOptions, "layers"> & { files?: readonly LayerEntry[] } = {},
+  opts: Omit<PushImageOptions, "layers"> & { files?: readonly TestEntry[] } = {},
 ): Promise<PushedImage> {
-  const layer = gzip(await tarLayer(opts.files ?? [{ path: "etc/image-name", content: `${repo}:${tag}\n` }]));
-  return pushImage(target, repo, tag, { ...opts, layers: [layer] });
+  return pushImage(target, repo, tag, { ...opts, layers: [await layer(opts.files ?? [file("etc/image-name", `${repo}:${tag}\n`)])] });
 }

@@ -9,3 +9,14 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
     await sleep(pollMs);
   }
 }
+
+/** Asks until `ok` holds of the answer (a cache syncs and follows its watch asynchronously); fails naming `what` and the last answer. */
+export async function eventually<T>(ask: () => Promise<T>, ok: (t: T) => boolean, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await ask();
+    if (ok(t)) return t;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last answer: ${JSON.stringify(t)}`);
+    await sleep(50);
+  }
+}

@@ -1,7 +1,5 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_MODULE_DIR, MODULE_KIND, MODULE_PLURAL, MODULE_VERSION } from "../module.js";
-import { GROUP } from "../preflight-validation-ocp.js";
 import type { JSONSchemaProps } from "./types.js";
 import * as sut from "./module-crd.js";
 
@@ -23,12 +21,12 @@ function at(path: string): JSONSchemaProps {
 
 describe("moduleCrd", () => {
   it("is KMM's namespaced Module v1beta1", () => {
-    assert.equal(sut.moduleCrd.metadata.name, `${MODULE_PLURAL}.${GROUP}`);
-    assert.equal(sut.moduleCrd.spec.names.kind, MODULE_KIND);
+    assert.equal(sut.moduleCrd.metadata.name, "modules.kmm.sigs.x-k8s.io");
+    assert.equal(sut.moduleCrd.spec.names.kind, "Module");
     assert.equal(sut.moduleCrd.spec.scope, "Namespaced");
     assert.deepEqual(
       sut.moduleCrd.spec.versions.map((v) => [v.name, v.served, v.storage]),
-      [[MODULE_VERSION, true, true]],
+      [["v1beta1", true, true]],
     );
   });
 
@@ -38,20 +36,34 @@ describe("moduleCrd", () => {
       assert.deepEqual(at("spec.selector").additionalProperties, { type: "string" });
     });
 
-    it("requires modprobe.moduleName and at least one kernel mapping", () => {
-      assert.deepEqual(at("spec.moduleLoader.container.modprobe").required, ["moduleName"]);
+    it("requires modprobe and at least one kernel mapping, each with the containerImage key, but not moduleName (rawArgs may replace it)", () => {
+      assert.deepEqual(at("spec.moduleLoader.container").required, ["modprobe", "kernelMappings"]);
+      assert.equal(at("spec.moduleLoader.container.modprobe").required, undefined);
       assert.equal(at("spec.moduleLoader.container.kernelMappings").minItems, 1);
+      assert.deepEqual(at("spec.moduleLoader.container.kernelMappings[]").required, ["containerImage"]);
     });
 
-    it("defaults dirName like KMM", () => {
-      assert.equal(at("spec.moduleLoader.container.modprobe.dirName").default, DEFAULT_MODULE_DIR);
+    it("defaults dirName to /opt, like KMM", () => {
+      assert.equal(at("spec.moduleLoader.container.modprobe.dirName").default, "/opt");
     });
 
     it("models every kernel mapping field", () => {
       assert.deepEqual(
         Object.keys(at("spec.moduleLoader.container.kernelMappings[]").properties!).sort(),
-        ["build", "containerImage", "literal", "regexp", "registryTLS", "sign"],
+        ["build", "containerImage", "inTreeModuleToRemove", "inTreeModulesToRemove", "literal", "regexp", "registryTLS", "sign"],
       );
+    });
+  });
+
+  describe("given the fields Module policy reads", () => {
+    it("models tolerations field by field", () => {
+      assert.deepEqual(Object.keys(at("spec.tolerations[]").properties!).sort(), ["effect", "key", "operator", "tolerationSeconds", "value"]);
+    });
+
+    it("keeps devicePlugin and dra apart, as upstream's CEL rule does", () => {
+      assert.deepEqual(at("spec")["x-kubernetes-validations"]?.map((r) => r.rule), ["!(has(self.dra) && has(self.devicePlugin))"]);
+      assert.deepEqual(at("spec.dra").required, ["container", "driverName"]);
+      assert.deepEqual(at("spec.devicePlugin.container").required, ["image"]);
     });
   });
 
@@ -64,6 +76,10 @@ describe("moduleCrd", () => {
       "spec.moduleLoader.container.kernelMappings[]",
       "spec.moduleLoader.container.build",
       "spec.moduleLoader.container.sign",
+      "spec.devicePlugin",
+      "spec.devicePlugin.container",
+      "spec.devicePlugin.volumes[]",
+      "spec.dra",
       "status",
     ]) {
       it(`preserves unknown fields in ${path}`, () => {

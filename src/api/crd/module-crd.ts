@@ -2,10 +2,11 @@
 // a cluster without KMM. Rendered to manifests/optional/module-crd/ and never part of the default
 // install: on a cluster with KMM it would replace KMM's own, much larger, CRD.
 //
-// It models the fields of ../module.ts (what preflight reads) with the same required fields and
-// defaults as upstream, and preserves unknown fields on every object KMM extends further
-// (devicePlugin, tolerations, kernelMappings[].inTreeModulesToRemove, build.kanikoParams, ...), so a
-// real KMM Module manifest applies unchanged and keeps all of its fields.
+// It models the fields of ../module.ts (what preflight and Module policy read) with the same required
+// fields and defaults as upstream, and preserves unknown fields on every object KMM extends further
+// (the device plugin's and DRA driver's containers and volumes, ...), so a real KMM Module manifest
+// applies unchanged and keeps all of its fields. The rules upstream's webhook enforces are Module
+// policy's job (src/admission/module-validation.ts), not this schema's.
 
 import {
   DEFAULT_MODULE_DIR,
@@ -14,12 +15,16 @@ import {
   MODULE_VERSION,
   type Build,
   type BuildArg,
+  type CommonContainerSpec,
+  type DRASpec,
+  type DevicePluginSpec,
   type KernelMapping,
   type ModprobeSpec,
   type ModuleLoaderContainerSpec,
   type ModuleSpec,
   type Sign,
   type TLSOptions,
+  type Toleration,
 } from "../module.js";
 import type { LocalObjectReference } from "../meta.js";
 import { OBJECT_ROOT_PROPERTIES, customResourceDefinition, type CustomResourceDefinition, type JSONSchemaProps, type RequiredKeys } from "./types.js";
@@ -79,6 +84,16 @@ const build = (where: string): JSONSchemaProps => ({
       items: localObjectReference("A Secret in the Module's namespace."),
     },
     baseImageRegistryTLS: tlsOptions("How to reach the registry of the Dockerfile's base images."),
+    kanikoParams: {
+      type: "object",
+      description: "Settings of the Kaniko build pod.",
+      properties: { tag: { type: "string", description: "Kaniko image tag of the build pod." } },
+    },
+    selector: {
+      type: "object",
+      description: "Labels of the nodes the build pod runs on.",
+      additionalProperties: { type: "string" },
+    },
   } satisfies Record<keyof Build, JSONSchemaProps>,
 });
 
@@ -109,9 +124,8 @@ const modprobe: JSONSchemaProps = {
   type: "object",
   description: "How the kernel module is loaded with modprobe.",
   ...PRESERVE,
-  required: ["moduleName"] satisfies RequiredKeys<ModprobeSpec>[],
   properties: {
-    moduleName: { type: "string", minLength: 1, description: "Name of the kernel module to load." },
+    moduleName: { type: "string", description: "Name of the kernel module to load; unset only when rawArgs gives load and unload." },
     dirName: {
       type: "string",
       default: DEFAULT_MODULE_DIR,
@@ -125,10 +139,16 @@ const modprobe: JSONSchemaProps = {
   } satisfies Record<keyof ModprobeSpec, JSONSchemaProps>,
 };
 
+const inTreeModuleToRemove: JSONSchemaProps = {
+  type: "string",
+  description: "Deprecated: use inTreeModulesToRemove. One in-tree kernel module to unload before loading this one.",
+};
+
 const kernelMapping: JSONSchemaProps = {
   type: "object",
   description: "Image to use for the kernels this entry matches. Set literal or regexp.",
   ...PRESERVE,
+  required: ["containerImage"] satisfies (keyof KernelMapping)[],
   properties: {
     literal: { type: "string", description: "Exact kernel version this entry matches." },
     regexp: { type: "string", description: "Go RE2 regular expression, unanchored, the kernel version must match." },
@@ -139,6 +159,8 @@ const kernelMapping: JSONSchemaProps = {
     build: build("for the matching kernels"),
     sign: sign("for the matching kernels"),
     registryTLS: tlsOptions("How to reach the registry of containerImage."),
+    inTreeModuleToRemove,
+    inTreeModulesToRemove: strings("In-tree kernel modules to unload before loading this one, for the matching kernels."),
   } satisfies Record<keyof KernelMapping, JSONSchemaProps>,
 };
 
@@ -161,9 +183,48 @@ const container: JSONSchemaProps = {
     sign: sign("by default"),
     registryTLS: tlsOptions("How to reach the registry of containerImage."),
     version: { type: "string", description: "Version of the kernel module, for ordered upgrades." },
+    inTreeModuleToRemove,
     inTreeModulesToRemove: strings("In-tree kernel modules to unload before loading this one."),
   } satisfies Record<keyof ModuleLoaderContainerSpec, JSONSchemaProps>,
 };
+
+const toleration: JSONSchemaProps = {
+  type: "object",
+  description: "A core/v1 Toleration of the Module's pods.",
+  properties: {
+    key: { type: "string", description: "Taint key; empty (with operator Exists) matches every taint." },
+    operator: { type: "string", description: "Equal (the default) or Exists." },
+    value: { type: "string", description: "Taint value, for operator Equal." },
+    effect: { type: "string", description: "NoSchedule, PreferNoSchedule or NoExecute; empty matches all." },
+    tolerationSeconds: { type: "integer", format: "int64", description: "How long a NoExecute taint is tolerated." },
+  } satisfies Record<keyof Toleration, JSONSchemaProps>,
+};
+
+const commonContainer = (description: string): JSONSchemaProps => ({
+  type: "object",
+  description,
+  ...PRESERVE,
+  required: ["image"] satisfies RequiredKeys<CommonContainerSpec>[],
+  properties: {
+    image: { type: "string", description: "Image of the container." },
+    imagePullPolicy: { type: "string", description: "Always, Never or IfNotPresent." },
+  },
+});
+
+const podVolumes: JSONSchemaProps = {
+  type: "array",
+  description: "core/v1 Volumes of the pods; a hostPath only under /dev, /sys, /var, /opt or /run.",
+  items: { type: "object", required: ["name"], ...PRESERVE },
+};
+
+/** What the device plugin and the DRA driver have in common: a DaemonSet's containers, account and volumes. */
+const daemonProperties = {
+  container: commonContainer("The main container."),
+  initContainer: commonContainer("An init container."),
+  serviceAccountName: { type: "string", description: "ServiceAccount of the pods." },
+  volumes: podVolumes,
+  automountServiceAccountToken: { type: "boolean", description: "Mount the ServiceAccount token into the pods." },
+} satisfies Record<keyof DevicePluginSpec, JSONSchemaProps>;
 
 const specProperties = {
   selector: {
@@ -182,6 +243,30 @@ const specProperties = {
       serviceAccountName: { type: "string", description: "ServiceAccount of the module loader pods." },
     },
   },
+  devicePlugin: {
+    type: "object",
+    description: "Runs a device plugin on the selected nodes.",
+    ...PRESERVE,
+    required: ["container"] satisfies RequiredKeys<DevicePluginSpec>[],
+    properties: daemonProperties,
+  },
+  dra: {
+    type: "object",
+    description: "Runs a DRA driver on the selected nodes. Mutually exclusive with devicePlugin.",
+    ...PRESERVE,
+    required: ["container", "driverName"] satisfies RequiredKeys<DRASpec>[],
+    properties: {
+      ...daemonProperties,
+      driverName: { type: "string", description: "Name the DRA driver registers with the kubelet." },
+      deviceClasses: {
+        type: "array",
+        description: "DeviceClasses KMM manages for the driver.",
+        items: { type: "object", required: ["name"], ...PRESERVE, properties: { name: { type: "string", description: "Name of the DeviceClass." } } },
+      },
+    } satisfies Record<keyof DRASpec, JSONSchemaProps>,
+  },
+  tolerations: { type: "array", description: "Tolerations of the Module's pods.", items: toleration },
+  imageRebuildTriggerGeneration: { type: "integer", description: "Incremented to have KMM rebuild the Module's images." },
 } satisfies Record<keyof ModuleSpec, JSONSchemaProps>;
 
 export const moduleCrd: CustomResourceDefinition = customResourceDefinition(
@@ -207,6 +292,7 @@ export const moduleCrd: CustomResourceDefinition = customResourceDefinition(
               ...PRESERVE,
               required: ["selector"] satisfies RequiredKeys<ModuleSpec>[],
               properties: specProperties,
+              "x-kubernetes-validations": [{ rule: "!(has(self.dra) && has(self.devicePlugin))", message: "spec.dra and spec.devicePlugin are mutually exclusive" }],
             },
             status: {
               type: "object",

@@ -1,16 +1,18 @@
 /**
- * Test helpers: image layers built in memory (tar-stream's pack), a streamed generator for large
- * layers, raw tar headers for hostile input, and LayerSources that count their opens. For unit
- * tests only; nothing here talks to a registry.
+ * Image layers for tests, the one way to build them: tar archives of entries built in memory
+ * (tar-stream's pack, reproducible: the same entries give the same bytes and digest), compressed as
+ * asked; a streamed generator for large layers; raw tar headers for hostile input; and LayerSources
+ * that count their opens. Nothing here talks to a registry: oci-image.ts pushes these layers.
  */
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { pack } from "tar-stream";
-import type { LayerSource } from "./layered-fs.js";
+import type { LayerSource } from "../../src/image-check/layered-fs.js";
 
 export type Compression = "gzip" | "none" | "zstd";
 
 export interface TestEntry {
+  /** Path inside the image, without a leading "/". */
   readonly name: string;
   readonly type?: "file" | "directory" | "symlink" | "link";
   readonly body?: string | Buffer;
@@ -29,7 +31,7 @@ export const whiteout = (path: string): TestEntry => {
 /** `.wh..wh..opq` in `dirPath`: hides the lower layers' contents of it. */
 export const opaque = (dirPath: string): TestEntry => file(`${dirPath}/.wh..wh..opq`, "");
 
-/** A tar archive (with its end-of-archive blocks) of `entries`, in order. */
+/** A tar archive (with its end-of-archive blocks) of `entries`, in order, owned by root, mtime 0. */
 export async function tarOf(entries: readonly TestEntry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
@@ -38,7 +40,7 @@ export async function tarOf(entries: readonly TestEntry[]): Promise<Buffer> {
   })();
   for (const e of entries) {
     const body = e.body === undefined ? undefined : Buffer.from(e.body);
-    const header = { name: e.name, type: e.type ?? "file", ...(e.linkname ? { linkname: e.linkname } : {}), mtime: new Date(0) } as const;
+    const header = { name: e.name, type: e.type ?? "file", ...(e.linkname ? { linkname: e.linkname } : {}), mtime: new Date(0), uid: 0, gid: 0, uname: "root", gname: "root" } as const;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
       if (body) p.entry(header, body, done);

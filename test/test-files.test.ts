@@ -1,0 +1,104 @@
+// The test runner itself: it finds every test file, at any depth, and a hanging test fails the run
+// instead of holding it (one broken test once held a run for six minutes).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import * as sut from "../scripts/test-files.js";
+
+const REPO = process.cwd();
+
+async function tree(root: string, files: readonly string[]): Promise<void> {
+  for (const f of files) {
+    await mkdir(path.dirname(path.join(root, f)), { recursive: true });
+    await writeFile(path.join(root, f), "");
+  }
+}
+
+/** Every `*.test.ts` git knows of or would add, found without the runner's own walk. */
+async function gitTestFiles(): Promise<string[]> {
+  const { stdout } = await promisify(execFile)("git", ["ls-files", "--cached", "--others", "--exclude-standard", "--", "*.test.ts"], { cwd: REPO });
+  return stdout.split("\n").filter(Boolean).sort();
+}
+
+describe("findTestFiles()", () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), "kmm-preflight-test-files-"));
+    await tree(root, [
+      "src/top.test.ts",
+      "src/a/b/c/deep.test.ts",
+      "src/a/helper.ts",
+      "src/a/node_modules/dep/x.test.ts",
+      "test/it.test.ts",
+      "test/support/registry.ts",
+      "test/e2e/cluster/upgrade.test.ts",
+      "bench/not-a-suite.test.ts",
+    ]);
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  describe("given test files at several depths", () => {
+    it("finds the unit tests below src/ at any depth", () => {
+      assert.deepEqual(sut.findTestFiles(root, "unit"), ["src/a/b/c/deep.test.ts", "src/top.test.ts"]);
+    });
+
+    it("finds the integration tests below test/ at any depth", () => {
+      assert.deepEqual(sut.findTestFiles(root, "integration"), ["test/e2e/cluster/upgrade.test.ts", "test/it.test.ts"]);
+    });
+
+    it("runs both for all", () => {
+      assert.deepEqual(sut.findTestFiles(root, "all"), [...sut.findTestFiles(root, "unit"), ...sut.findTestFiles(root, "integration")].sort());
+    });
+  });
+});
+
+describe("the repository's test files", () => {
+  it("all belong to a suite: none sits where the runner does not look", async () => {
+    const known = await gitTestFiles();
+    assert.ok(known.length > 50, `git lists ${known.length} test files`);
+    assert.deepEqual(known.filter((f) => !sut.findTestFiles(REPO, "all").includes(f)), []);
+  });
+});
+
+describe("scripts/run-tests.ts", () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(path.join(tmpdir(), "kmm-preflight-hang-"));
+    await mkdir(path.join(root, "src/a/b/c"), { recursive: true });
+    // A test that waits for an answer that never comes, on a socket that keeps its process alive.
+    await writeFile(
+      path.join(root, "src/a/b/c/hang.test.ts"),
+      `import { it } from "node:test";
+import net from "node:net";
+it("waits forever", async () => {
+  const server = net.createServer(() => {}).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const socket = net.connect((server.address() as net.AddressInfo).port, "127.0.0.1");
+  await new Promise((resolve) => socket.once("data", resolve));
+});
+`,
+    );
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  it("cuts a hanging test off at the timeout and fails the run", async () => {
+    const env = { ...process.env };
+    delete env["NODE_TEST_CONTEXT"]; // this file runs under the test runner; the nested run is a run of its own
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/run-tests.ts", "unit", "--root", root, "--timeout", "2000"], { cwd: REPO, env });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const started = Date.now();
+    const watchdog = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    clearTimeout(watchdog);
+    assert.equal(code, 1, out);
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+    assert.match(out, /hang\.test\.ts/);
+    assert.match(out, /timed out after 2000ms/);
+  });
+});
