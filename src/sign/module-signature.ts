@@ -37,7 +37,6 @@ export type ModuleSignatureParse =
       /** What the signature covers: every byte before it. */
       readonly content: Buffer;
       readonly pkcs7: Buffer;
-      readonly idType: number;
     }
   /** The magic is there but the trailer does not hold together: the kernel would refuse it too. */
   | { readonly kind: "malformed"; readonly reason: string };
@@ -51,7 +50,11 @@ export function parseModuleSignature(bytes: Uint8Array): ModuleSignatureParse {
   if (infoAt < 0) return { kind: "malformed", reason: "ends with the signature magic but has no room for struct module_signature" };
   const idType = buf[infoAt + 2]!;
   const sigLen = buf.readUInt32BE(infoAt + 8);
+  // As the kernel's mod_check_sig(): PKCS#7 only, with every other field of the struct zero.
+  if (idType !== PKEY_ID_PKCS7) return { kind: "malformed", reason: `its signature trailer has id_type ${idType}, not PKCS#7 (${PKEY_ID_PKCS7})` };
+  if (buf.subarray(infoAt, infoAt + 8).some((b, i) => i !== 2 && b !== 0)) return { kind: "malformed", reason: "its PKCS#7 signature trailer sets algo, hash, signer_len, key_id_len or padding" };
+  if (sigLen === 0) return { kind: "malformed", reason: "its signature trailer has an empty signature" };
   if (sigLen > infoAt) return { kind: "malformed", reason: `its signature trailer claims ${sigLen} bytes of signature, more than the file holds` };
   const sigAt = infoAt - sigLen;
-  return { kind: "signed", content: buf.subarray(0, sigAt), pkcs7: buf.subarray(sigAt, infoAt), idType };
+  return { kind: "signed", content: buf.subarray(0, sigAt), pkcs7: buf.subarray(sigAt, infoAt) };
 }
