@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The programs the integration tests run, installed from Debian's packages when missing (as root),
 # so `npm test` works on a fresh machine: docker-registry (a real OCI registry on loopback) and
-# htpasswd (its Basic-auth variant). kubectl ships with the machine image; it renders manifests/.
+# htpasswd (its Basic-auth variant), and modinfo and openssl, which check module signatures made by
+# `kmm-preflight sign` with tools no one here wrote. kubectl ships with the machine image; it renders manifests/.
 set -euo pipefail
 
 need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v modinfo >/dev/null || [[ -x /usr/sbin/modinfo || -x /sbin/modinfo ]] || need+=(kmod)
+command -v openssl >/dev/null || need+=(openssl)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     echo "the tests need: ${need[*]} (Debian packages); install them, e.g. sudo apt-get install ${need[*]}" >&2
