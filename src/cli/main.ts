@@ -6,6 +6,7 @@ import { createLogger } from "../log/logger.js";
 import { parseServeConfig, serveUsage } from "../server/config.js";
 import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
+import { SIGN_USAGE, parseSignArgs, runSign, signExitCode, writeSignOutputs } from "./sign.js";
 import { parseFlags } from "./parse-flags.js";
 import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
 import { runStatus } from "./status.js";
@@ -19,6 +20,9 @@ Commands:
   check --module <file> (--release-image <ref> [--rt] | --kernel <version>)
                                 the image stage for Modules: does the image for that kernel hold the module?
                                 see: kmm-preflight check --help
+  sign --module <file> --kernel <version> --key <file> --cert <file> [--push]
+                                the sign stage: sign the Module's filesToSign into a signed image
+                                see: kmm-preflight sign --help
   status [NAME] [--module <namespace>/<name>] [-o table|json]
                                 where each Module stands in the cluster's PreflightValidationOCPs, and why
                                 see: kmm-preflight status --help
@@ -94,6 +98,15 @@ async function check(argv: string[]): Promise<number> {
   return checkExitCode(report);
 }
 
+async function sign(argv: string[]): Promise<number> {
+  const options = commandOptions(argv, "sign", SIGN_USAGE, parseSignArgs);
+  if (!options) return 0;
+  const log = createLogger({ level: "warn", stream: process.stderr });
+  const report = await runSign(options, { readInput, log });
+  await writeSignOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+  return signExitCode(report);
+}
+
 async function status(argv: string[]): Promise<number> {
   const options = commandOptions(argv, "status", STATUS_USAGE, parseStatusArgs);
   if (!options) return 0;
@@ -130,7 +143,7 @@ async function serve(argv: string[]): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, check, status, certs, "inject-ca": injectCa };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { serve, validate, check, sign, status, certs, "inject-ca": injectCa };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
