@@ -32,9 +32,9 @@ export interface SignOptions extends RegistryFlags {
 
 export const SIGN_USAGE = `Usage: kmm-preflight sign --module <module.yaml>|- --kernel <version> --key <file> --cert <file> [flags]
 
-Signs the Module's filesToSign for that kernel, read from the unsigned image, as the kernel's sign-file does (a
-detached PKCS#7 signature and the module-signature trailer); the signed image is the unsigned
-one plus one layer holding the signed files.
+Signs the Module's filesToSign for that kernel, read from the unsigned image, as the kernel's
+sign-file does (a detached PKCS#7 signature and the module-signature trailer); the signed image is
+the unsigned one plus one layer holding the signed files.
 
   --module, -m <file>|-         the Module (YAML or JSON, one Module; other kinds are ignored)
   --kernel <version>            the upgraded kernel
