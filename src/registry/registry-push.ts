@@ -134,40 +134,38 @@ export async function pushBlob(ch: PushChannel, desc: Descriptor, content: BlobC
   });
 }
 
+/** The stream's bytes in chunks of `size` bytes (the last one may be shorter). */
+async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  for await (const part of source) {
+    parts.push(part);
+    length += part.length;
+    if (length < size) continue;
+    yield Buffer.concat(parts, length);
+    parts = [];
+    length = 0;
+  }
+  if (length > 0) yield Buffer.concat(parts, length);
+}
+
 /** Sends a stream as PATCH requests of `chunkBytes`, verifying its size and digest; returns where to commit. */
 async function patchChunks(ch: PushChannel, location: URL, source: Readable, desc: Descriptor, chunkBytes: number, base: ChannelRequest): Promise<URL> {
-  const hash = createHash(digestAlgorithm(desc.digest)!);
+  const algorithm = digestAlgorithm(desc.digest)!;
+  const hash = createHash(algorithm);
   let sent = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const chunk = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    const range = `${sent}-${sent + chunk.length - 1}`;
-    const got = await ch.request("PATCH", location, {
-      ...base,
-      headers: { "content-type": "application/octet-stream", "content-length": String(chunk.length), "content-range": range },
-      body: chunk,
-    });
-    location = uploadLocation(expectStatus(got, 202), ch);
-    sent += chunk.length;
-  };
   try {
-    for await (const c of source) {
-      const buf = c as Buffer;
-      if (sent + pendingBytes + buf.length > desc.size) throw new RegistryError({ kind: "Corrupt", message: `${ch.image}: blob ${desc.digest}: the source has more than ${desc.size} bytes` });
-      hash.update(buf);
-      pending.push(buf);
-      pendingBytes += buf.length;
-      if (pendingBytes >= chunkBytes) await flush();
+    for await (const chunk of rechunk(source, chunkBytes)) {
+      if (sent + chunk.length > desc.size) throw new RegistryError({ kind: "Corrupt", message: `${ch.image}: blob ${desc.digest}: the source has more than ${desc.size} bytes` });
+      hash.update(chunk);
+      const headers = { "content-type": "application/octet-stream", "content-length": String(chunk.length), "content-range": `${sent}-${sent + chunk.length - 1}` };
+      location = uploadLocation(expectStatus(await ch.request("PATCH", location, { ...base, headers, body: chunk }), 202), ch);
+      sent += chunk.length;
     }
-    await flush();
   } finally {
     source.destroy();
   }
-  const actual = `${digestAlgorithm(desc.digest)}:${hash.digest("hex")}`;
+  const actual = `${algorithm}:${hash.digest("hex")}`;
   if (sent !== desc.size || actual !== desc.digest) {
     throw new RegistryError({ kind: "Corrupt", message: `${ch.image}: blob ${desc.digest}: the source gave ${sent} bytes with digest ${actual}` });
   }
