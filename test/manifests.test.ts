@@ -384,6 +384,7 @@ describe("kubectl kustomize manifests/", () => {
         { apiGroups: [GROUP], resources: ["modules"], verbs: ["get", "list", "watch"] },
         { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "delete", "get", "list", "watch"] },
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get"] },
         { apiGroups: [""], resources: ["events"], verbs: ["create", "patch", "list", "watch"] },
       ]);
       const writable = new Set(["preflightvalidationsocp/status", "jobs", "events"]);

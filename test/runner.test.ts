@@ -30,6 +30,8 @@ const CONFIG: RunnerConfig = {
   maxRunningJobs: 20,
   revalidateAfterMs: 600_000,
   jobDeadlineSeconds: 120,
+  builderImage: "buildah:test",
+  buildDeadlineSeconds: 300,
   errorBackoff: { initialMs: 500, maxMs: 2000 },
   stuckAfterMs: 1500,
 };
@@ -42,6 +44,8 @@ before(async () => {
   release = await pushFakeRelease(reg, { tag: "4.16.3", kernel: KERNEL });
   await pushModuleImage("good");
   await pushModuleImage("private");
+  // What a build stage starts from: the module's source build, as a (shell-less) image.
+  await pushImage(reg, "kmm/src", "1", { layers: [await layer([file("src/built.ko", "\x7fELF built")])] });
 });
 after(async () => reg?.stop());
 
@@ -50,7 +54,7 @@ async function pushModuleImage(name: string, repo = name): Promise<void> {
   await pushImage(reg, `kmm/${repo}`, KERNEL, { layers: [await layer([file(`opt/lib/modules/${KERNEL}/extra/${name}.ko`, "\x7fELF")])] });
 }
 
-function module(name: string, over: { image?: string; regexp?: string; secret?: string; loader?: false } = {}): KubeObject {
+function module(name: string, over: { image?: string; regexp?: string; secret?: string; loader?: false; build?: string } = {}): KubeObject {
   const m: Module = {
     apiVersion: "kmm.sigs.x-k8s.io/v1beta1",
     kind: "Module",
@@ -63,6 +67,7 @@ function module(name: string, over: { image?: string; regexp?: string; secret?: 
           container: {
             modprobe: { moduleName: name },
             kernelMappings: [{ regexp: over.regexp ?? "^5\\.14\\.", containerImage: over.image ?? `${reg.host}/kmm/${name}:\${KERNEL_FULL_VERSION}`, registryTLS: { insecure: true } }],
+            ...(over.build && { build: { dockerfileConfigMap: { name: over.build }, baseImageRegistryTLS: { insecure: true } } }),
           },
         },
       }),
@@ -71,7 +76,8 @@ function module(name: string, over: { image?: string; regexp?: string; secret?: 
   return m as unknown as KubeObject;
 }
 
-const pfvo = (name: string): KubeObject => ({ apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", metadata: { name }, spec: { releaseImage: release.releaseImage, pushBuiltImage: false, useRTKernel: false } });
+const pfvo = (name: string, pushBuiltImage = false): KubeObject => ({ apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", metadata: { name }, spec: { releaseImage: release.releaseImage, pushBuiltImage, useRTKernel: false } });
+const dockerfile = (name: string, text: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "drivers" }, data: { dockerfile: text } });
 const pullSecret = (name: string): KubeObject => ({
   apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "drivers" }, type: "kubernetes.io/dockerconfigjson",
   data: { ".dockerconfigjson": Buffer.from(JSON.stringify({ auths: {} })).toString("base64") },
@@ -273,6 +279,34 @@ describe("the runner under contention and faults", () => {
       c.api.faults.clear();
       await waitFor("private verified after the outage", () => c.entry("upgrade", "private")?.verificationStatus === "true", 60_000);
       assert.ok(c.lines.some((l) => l["level"] === "warn" && /503/.test(String(l["error"]))), "the outage was logged");
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe("the build stage with a real buildah", () => {
+  it("builds (and with pushBuiltImage pushes) a Module whose image is missing; a failed build or a missing ConfigMap is false at the build stage", async () => {
+    const c = await cluster([
+      module("built", { build: "built-build" }),
+      dockerfile("built-build", `FROM ${reg.host}/kmm/src:1 AS src\nFROM scratch\nARG KERNEL_VERSION\nCOPY --from=src /src/built.ko /opt/lib/modules/\${KERNEL_VERSION}/extra/built.ko\n`),
+      module("badbuild", { build: "bad-build" }),
+      dockerfile("bad-build", `FROM ${reg.host}/kmm/no-such-base:1\nRUN make\n`),
+      module("nocm", { build: "absent" }),
+    ]);
+    try {
+      await new JsonApi(c.api.kubeConfig()).create(PREFLIGHTS, pfvo("upgrade", true));
+      await waitFor("Complete", () => complete(c, "upgrade"), 120_000);
+      const stageAndStatus = (m: string) => [c.entry("upgrade", m)?.verificationStage, c.entry("upgrade", m)?.verificationStatus];
+      assert.deepEqual(stageAndStatus("built"), ["build", "true"], c.entry("upgrade", "built")?.statusReason);
+      assert.deepEqual(stageAndStatus("badbuild"), ["build", "false"]);
+      assert.match(c.entry("upgrade", "badbuild")!.statusReason!, /the build failed \(exit code \d+\): .*no-such-base/s);
+      assert.deepEqual(stageAndStatus("nocm"), ["build", "false"]);
+      assert.match(c.entry("upgrade", "nocm")!.statusReason!, /ConfigMap drivers\/absent .* does not exist/);
+      assert.ok(!c.jobs().some((j) => j.metadata!.labels!["kmm.node.kubernetes.io/module.name"] === "nocm" && j.metadata!.labels!["kmm.node.kubernetes.io/job-type"] === "build"), "no build Job without its ConfigMap");
+      // The pushed image is what the image stage checks: it holds the module where modprobe looks.
+      const pushed = await fetch(`${reg.url}/v2/kmm/built/manifests/${KERNEL}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } });
+      assert.equal(pushed.status, 200);
     } finally {
       await c.stop();
     }

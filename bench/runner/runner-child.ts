@@ -28,7 +28,7 @@ const runner = startRunner({
     throw new Error("the bench's PreflightValidationOCPs carry their kernel");
   },
   // A schedule that never fires on its own: sweeps are run on demand.
-  config: { jobImage: "kmm-preflight:bench", sweepSchedule: "0 0 0 1 1 *", maxRunningJobs: 20, revalidateAfterMs: 600_000, jobDeadlineSeconds: 600, errorBackoff: { initialMs: 10_000, maxMs: 600_000 }, stuckAfterMs: 30_000 },
+  config: { jobImage: "kmm-preflight:bench", sweepSchedule: "0 0 0 1 1 *", maxRunningJobs: 20, revalidateAfterMs: 600_000, jobDeadlineSeconds: 600, builderImage: "buildah:bench", buildDeadlineSeconds: 3600, errorBackoff: { initialMs: 10_000, maxMs: 600_000 }, stuckAfterMs: 30_000 },
   clock: systemClock,
   log,
 });

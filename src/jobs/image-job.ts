@@ -1,7 +1,7 @@
 import { PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type Module } from "../api/index.js";
 import { jobName } from "./job-name.js";
 import { JOB_TYPE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODULE_NAME_LABEL, PREFLIGHT_LABEL, SPEC_HASH_LABEL, labelValue } from "./labels.js";
-import type { Job, Volume } from "./objects.js";
+import type { Container, Job, Volume } from "./objects.js";
 
 // The image-stage Job (a contract: README "The validation Jobs", ADR 12). It runs the same
 // `kmm-preflight check` a person runs, from the product's own image, with everything it needs in its
@@ -22,16 +22,8 @@ const NONROOT_UID = 65532;
 /** Finished Jobs stay this long for `kubectl logs` and `kmm-preflight status`; the verdict lives in the PFVO's status. */
 export const JOB_TTL_SECONDS = 86_400;
 
-export interface ImageJobParams {
-  readonly preflight: { readonly name: string; readonly uid: string };
-  readonly module: Module;
-  readonly kernel: string;
-  readonly specHash: string;
-  /** The image the Job runs: this product's (`--job-image`). */
-  readonly image: string;
-  /** activeDeadlineSeconds (`--job-deadline-seconds`). */
-  readonly deadlineSeconds: number;
-}
+/** image: this product's (`--job-image`); deadlineSeconds: activeDeadlineSeconds (`--job-deadline-seconds`). */
+export type ImageJobParams = CliJobParams;
 
 /** The Module as the check needs it: identity and what the image stage reads, nothing else (no status, no managedFields). */
 export function moduleForJob(m: Module): Module {
@@ -56,23 +48,52 @@ export const jobLabels = (preflight: string, module: string, stage: string, spec
   [SPEC_HASH_LABEL]: specHash,
 });
 
+/** The Job's owner: deleting the PreflightValidationOCP deletes its Jobs. */
+export const ownerReferenceTo = (preflight: { readonly name: string; readonly uid: string }) => ({
+  apiVersion: PREFLIGHT_API_VERSION,
+  kind: PREFLIGHT_KIND,
+  name: preflight.name,
+  uid: preflight.uid,
+  controller: true,
+  blockOwnerDeletion: true,
+});
+
 export function buildImageJob(p: ImageJobParams): Job {
+  return cliJob("image", p, []);
+}
+
+export interface CliJobParams {
+  readonly preflight: { readonly name: string; readonly uid: string };
+  readonly module: Module;
+  readonly kernel: string;
+  readonly specHash: string;
+  readonly image: string;
+  readonly deadlineSeconds: number;
+}
+
+/**
+ * A Job running `kmm-preflight <command>` (check for the image stage, sign for the sign stage) on the
+ * Module as the runner saw it, hardened alike: the command's own arguments, Secret volumes and mounts come in `extra`.
+ */
+export function cliJob(stage: "image" | "sign", p: CliJobParams, extraArgs: readonly string[], extra: { readonly volumes?: readonly Volume[]; readonly mounts?: readonly NonNullable<Container["volumeMounts"]>[number][] } = {}): Job {
   const namespace = p.module.metadata.namespace ?? "";
   const module = p.module.metadata.name ?? "";
-  const labels = jobLabels(p.preflight.name, module, "image", p.specHash);
+  const labels = jobLabels(p.preflight.name, module, stage, p.specHash);
   const pullSecret = p.module.spec?.imageRepoSecret?.name;
   const volumes: Volume[] = [
     { name: "module", downwardAPI: { items: [{ path: MODULE_FILE, fieldRef: { fieldPath: `metadata.annotations['${MODULE_ANNOTATION}']` } }] } },
     // A missing Secret (or key) keeps the Pod from starting: the kubelet's FailedMount names it, and
     // the runner reports it as the Module's error.
     ...(pullSecret ? [{ name: "pull-secret", secret: { secretName: pullSecret, items: [{ key: ".dockerconfigjson", path: PULL_SECRET_FILE }] } }] : []),
+    ...(extra.volumes ?? []),
     { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
   ];
   // `--flag=value`: a value that starts with "-" (whatever the release says the kernel is) stays a value.
   const args = [
-    "check",
+    stage === "image" ? "check" : "sign",
     `--module=${MODULE_DIR}/${MODULE_FILE}`,
     `--kernel=${p.kernel}`,
+    ...extraArgs,
     "--output=json",
     `--termination-message-path=${TERMINATION_MESSAGE_PATH}`,
     ...(pullSecret ? [`--pull-secret=${PULL_SECRET_DIR}/${PULL_SECRET_FILE}`] : []),
@@ -81,10 +102,10 @@ export function buildImageJob(p: ImageJobParams): Job {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: {
-      name: jobName({ preflightUid: p.preflight.uid, namespace, module, stage: "image", specHash: p.specHash }),
+      name: jobName({ preflightUid: p.preflight.uid, namespace, module, stage, specHash: p.specHash }),
       namespace,
       labels,
-      ownerReferences: [{ apiVersion: PREFLIGHT_API_VERSION, kind: PREFLIGHT_KIND, name: p.preflight.name, uid: p.preflight.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [ownerReferenceTo(p.preflight)],
     },
     spec: {
       backoffLimit: 0,
@@ -116,6 +137,7 @@ export function buildImageJob(p: ImageJobParams): Job {
               volumeMounts: [
                 { name: "module", mountPath: MODULE_DIR, readOnly: true },
                 ...(pullSecret ? [{ name: "pull-secret", mountPath: PULL_SECRET_DIR, readOnly: true }] : []),
+                ...(extra.mounts ?? []),
                 { name: "tmp", mountPath: "/tmp" },
               ],
             },

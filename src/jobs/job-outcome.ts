@@ -24,6 +24,8 @@ const HOPELESS_WAITING = new Set(["InvalidImageName", "ErrImageNeverPull"]);
 const STUCK_EVENTS = new Set(["FailedMount", "FailedAttachVolume", "FailedCreate", "FailedScheduling", "FailedCreatePodSandBox", "Failed"]);
 
 export interface OutcomeContext {
+  /** Which stage's Job: image and sign Jobs report through a termination message, build Jobs through their exit and log. */
+  readonly stage?: "image" | "build" | "sign";
   /** Module this outcome is about (the Job checks one). */
   readonly namespace: string;
   readonly name: string;
@@ -39,13 +41,25 @@ const timeMs = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 const podOf = (pods: readonly Pod[]) =>
   [...pods].sort((a, b) => timeMs(b.metadata.creationTimestamp) - timeMs(a.metadata.creationTimestamp) || 0)[0];
 const containerOf = (pod: Pod | undefined) => pod?.status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME) ?? pod?.status?.containerStatuses?.[0];
+/** Every container's status, init containers first: a build's failure may be in either. */
+const allContainers = (pod: Pod | undefined) => [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
+/** The last lines of what a failed build printed (its termination message falls back to the log tail). */
+const tail = (s: string | undefined, max = 600) => {
+  const t = (s ?? "").trim();
+  return t.length > max ? `…${t.slice(-max)}` : t;
+};
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
+const WHAT = { image: "image-check", build: "build", sign: "sign" } as const;
+const what = (ctx: OutcomeContext) => WHAT[ctx.stage ?? "image"];
 
 /** The outcome of `job`, given its Pods and the Warning Events about the Job and its Pods. */
 export function readJobOutcome(job: Job, pods: readonly Pod[], events: readonly KubeEvent[], ctx: OutcomeContext): JobOutcome {
   const pod = podOf(pods);
   const finished = cond(job, "Complete") ?? cond(job, "Failed");
-  if (finished) return finishedOutcome(job, pod, finished.type === "Complete", finished.lastTransitionTime ?? job.status?.completionTime ?? new Date(ctx.nowMs).toISOString(), ctx);
+  if (finished) {
+    const at = finished.lastTransitionTime ?? job.status?.completionTime ?? new Date(ctx.nowMs).toISOString();
+    return ctx.stage === "build" ? finishedBuild(job, pod, finished.type === "Complete", at, ctx) : finishedOutcome(job, pod, finished.type === "Complete", at, ctx);
+  }
   return stuckOrRunning(job, pod, events, ctx);
 }
 
@@ -72,21 +86,37 @@ function finishedOutcome(job: Job, pod: Pod | undefined, complete: boolean, fini
   return done("error", `the image check exited with code ${exit ?? "?"}${terminated.reason ? ` (${terminated.reason})` : ""} without a readable report: ${decoded.error}; kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
 }
 
+/** A build Job: its success is the build's; a failure names the container (build or push) and its log tail. */
+function finishedBuild(job: Job, pod: Pod | undefined, complete: boolean, finishedAt: string, ctx: OutcomeContext): JobOutcome {
+  const done = (verdict: "true" | "false" | "error", reason: string): JobOutcome => ({ state: "finished", verdict, reason, finishedAt });
+  if (complete) return done("true", "the build succeeded");
+  const logs = `kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name} --all-containers`;
+  if (cond(job, "Failed")?.reason === "DeadlineExceeded") return done("error", `the build did not finish within ${ctx.deadlineSeconds} s (activeDeadlineSeconds); ${logs}`);
+  const failed = allContainers(pod).find((c) => c.state?.terminated && c.state.terminated.exitCode !== 0);
+  const t = failed?.state?.terminated;
+  if (!t) return done("error", `the build Job failed before its Pod reported; ${logs}`);
+  if (t.reason === "OOMKilled") return done("error", `the ${failed.name} container ran out of memory (its limit); ${logs}`);
+  const said = tail(t.message);
+  // A failed push is the registry's answer (credentials, reachability), not the Dockerfile's: retried.
+  if (failed.name === "push") return done("error", `the build succeeded but its image could not be pushed (exit code ${t.exitCode})${said ? `: ${said}` : ""}; ${logs}`);
+  return done("false", `the build failed (exit code ${t.exitCode})${said ? `: ${said}` : ""}; ${logs}`);
+}
+
 function stuckOrRunning(job: Job, pod: Pod | undefined, events: readonly KubeEvent[], ctx: OutcomeContext): JobOutcome {
   const since = timeMs(pod?.metadata.creationTimestamp ?? job.metadata.creationTimestamp);
   const grown = !Number.isNaN(since) && ctx.nowMs - since >= ctx.stuckAfterMs;
-  const waiting = containerOf(pod)?.state?.waiting;
+  const waiting = allContainers(pod).map((c) => c.state?.waiting).find((w) => w?.reason && STUCK_WAITING.has(w.reason)) ?? containerOf(pod)?.state?.waiting;
   if (waiting?.reason && STUCK_WAITING.has(waiting.reason) && (grown || HOPELESS_WAITING.has(waiting.reason))) {
-    return { state: "stuck", reason: `the image-check Pod cannot start: ${waiting.reason}${waiting.message ? `: ${oneLine(waiting.message)}` : ""}` };
+    return { state: "stuck", reason: `the ${what(ctx)} Pod cannot start: ${waiting.reason}${waiting.message ? `: ${oneLine(waiting.message)}` : ""}` };
   }
   if (grown) {
     const unschedulable = pod?.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable");
-    if (unschedulable) return { state: "stuck", reason: `the image-check Pod cannot be scheduled: ${oneLine(unschedulable.message ?? "Unschedulable")}` };
+    if (unschedulable) return { state: "stuck", reason: `the ${what(ctx)} Pod cannot be scheduled: ${oneLine(unschedulable.message ?? "Unschedulable")}` };
     const about = new Set([job.metadata.uid, pod?.metadata.uid].filter(Boolean));
     const warning = [...events]
       .filter((e) => e.type === "Warning" && STUCK_EVENTS.has(e.reason ?? "") && about.has(e.involvedObject.uid))
       .sort((a, b) => timeMs(b.lastTimestamp ?? b.eventTime ?? undefined) - timeMs(a.lastTimestamp ?? a.eventTime ?? undefined))[0];
-    if (warning) return { state: "stuck", reason: `the image-check ${warning.involvedObject.kind === "Job" ? "Job cannot create its Pod" : "Pod cannot start"}: ${warning.reason}: ${oneLine(warning.message ?? "")}` };
+    if (warning) return { state: "stuck", reason: `the ${what(ctx)} ${warning.involvedObject.kind === "Job" ? "Job cannot create its Pod" : "Pod cannot start"}: ${warning.reason}: ${oneLine(warning.message ?? "")}` };
   }
   const phase = pod ? (pod.status?.phase ?? "Pending") : "not created yet";
   // sinceMs: when the grace period started, so the planner can look again once it has passed.

@@ -41,6 +41,8 @@ export interface Volume {
 
 export interface PodSpec {
   restartPolicy: "Never" | "OnFailure" | "Always";
+  /** Run in order, each to completion, before `containers`. */
+  initContainers?: Container[];
   automountServiceAccountToken?: boolean;
   serviceAccountName?: string;
   enableServiceLinks?: boolean;
@@ -81,6 +83,7 @@ export interface Pod {
     reason?: string;
     message?: string;
     conditions?: Condition[];
+    initContainerStatuses?: ({ name?: string; state?: ContainerState })[];
     containerStatuses?: ({ name?: string; state?: ContainerState })[];
   };
 }

@@ -13,6 +13,8 @@ const CONFIG: sut.PlanConfig = {
   maxRunningJobs: 20,
   revalidateAfterMs: 600_000,
   jobDeadlineSeconds: 600,
+  builderImage: "quay.io/buildah/stable:v1",
+  buildDeadlineSeconds: 3600,
   errorBackoff: { initialMs: 10_000, maxMs: 300_000 },
   stuckAfterMs: 30_000,
 };
@@ -55,6 +57,7 @@ const observed = (o: Partial<sut.Observed> = {}): sut.Observed => ({
   creationFailures: new Map(),
   pendingCreates: new Set(),
   runningJobs: 0,
+  configMaps: new Map(),
   ...o,
 });
 
@@ -96,7 +99,7 @@ describe("planPreflight()", () => {
 
     it("lists every Module as unknown at the image stage, with the kernel and counts", () => {
       assert.deepEqual(plan.status.modules!.map((e) => [e.namespace, e.name, e.verificationStage, e.verificationStatus]), [["drivers", "gpu", "image", "unknown"], ["net", "nic", "image", "unknown"]]);
-      assert.match(entryOf(plan, "gpu")!.statusReason!, /^image check starting: Job preflight-image-gpu-/);
+      assert.match(entryOf(plan, "gpu")!.statusReason!, /^image stage starting: Job preflight-image-gpu-/);
       assert.equal(plan.status.kernelVersion, KERNEL);
       assert.deepEqual(plan.status.summary, { verified: 0, failed: 0, errors: 0, pending: 2 });
       assert.equal(plan.status.observedGeneration, 1);
@@ -341,7 +344,7 @@ describe("planPreflight()", () => {
       const { plan } = step(observed({ preflight: start.next, modules: [mod("gpu")], creationFailures: new Map([[key, { message: 'HTTP 403: jobs.batch is forbidden: exceeded quota: compute', at: iso(T0 + 1000) }]]) }), T0 + 2000);
       const e = entryOf(plan, "gpu")!;
       assert.equal(e.verificationStatus, "error");
-      assert.match(e.statusReason!, /cannot create the image-check Job .*exceeded quota/);
+      assert.match(e.statusReason!, /cannot create the image-stage Job: .*exceeded quota/);
       assert.deepEqual(plan.create, []);
     });
   });
@@ -411,5 +414,139 @@ describe("planPreflight()", () => {
       assert.equal(again.plan.statusChanged, false);
       assert.deepEqual([again.plan.create, again.plan.delete, again.plan.events], [[], [], []]);
     });
+  });
+});
+
+describe("planPreflight() through the build and sign stages", () => {
+  const dockerfile = "FROM registry.example.com/base:9\nARG KERNEL_VERSION\nCOPY gpu.ko /opt/lib/modules/${KERNEL_VERSION}/extra/\nRUN depmod -b /opt ${KERNEL_VERSION}\n";
+  const cms = (data: Record<string, string> | "missing" = { dockerfile }) => new Map([["drivers/gpu-build", data === "missing" ? ("missing" as const) : { data }]]);
+  const withStages = (o: { build?: boolean; sign?: boolean; unsigned?: boolean } = {}) => {
+    const m = mod("gpu");
+    const c = m.spec.moduleLoader!.container;
+    if (o.build !== false) c.build = { dockerfileConfigMap: { name: "gpu-build" }, buildArgs: [{ name: "EXTRA", value: "1" }] };
+    if (o.sign) c.sign = { keySecret: { name: "sign-key" }, certSecret: { name: "sign-cert" }, filesToSign: ["/opt/lib/modules/${KERNEL_FULL_VERSION}/extra/gpu.ko"], ...(o.unsigned && { unsignedImage: "quay.io/acme/gpu-unsigned:${KERNEL_FULL_VERSION}" }) };
+    return m;
+  };
+  const pushing = (p: PreflightValidationOCP) => ({ ...p, spec: { ...p.spec, pushBuiltImage: true } });
+  const finishedJob = (job: Job, ok: boolean, atMs: number) => ran(job, { createdMs: atMs - 5000, finished: { ok, atMs } });
+  const buildPod = (job: Job, failed?: { container: string; exitCode: number; message: string }) =>
+    podOf(job, failed ? { terminated: { exitCode: failed.exitCode, reason: "Error", message: failed.message } } : terminated(0, "", "Completed"), { createdMs: T0 });
+
+  /** Runs the image stage to `false` and returns the plan that follows. */
+  function afterImageFails(m: Module, pf: PreflightValidationOCP, configMaps = cms()) {
+    const start = step(observed({ preflight: pf, modules: [m], configMaps }), T0);
+    const image = finishedJob(start.plan.create[0]!, false, T0 + 10_000);
+    const imagePods = [podOf(image, terminated(1, verdictMessage("gpu", "false", "image quay.io/acme/gpu:5.14 does not exist")), { createdMs: T0 })];
+    const next = step(observed({ preflight: start.next, modules: [m], jobs: [image], pods: imagePods, configMaps }), T0 + 20_000);
+    return { image, imagePods, ...next };
+  }
+
+  it("starts the build when the image stage fails and a build section applies, carrying the image stage's reason", () => {
+    const { plan } = afterImageFails(withStages(), pfvo());
+    assert.deepEqual(plan.create.map((j) => j.metadata.labels!["kmm.node.kubernetes.io/job-type"]), ["build"]);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["build", "unknown"]);
+    assert.match(e.statusReason!, /build stage starting: Job preflight-build-gpu-\w+ \(the image stage: image quay.io\/acme\/gpu:5.14 does not exist\)/);
+    const build = plan.create[0]!.spec.template.spec.containers[0]!;
+    assert.equal(build.name, "build", "no push container without pushBuiltImage");
+    assert.ok(build.args!.includes(`--build-arg=KERNEL_VERSION=${KERNEL}`) && build.args!.includes("--build-arg=EXTRA=1"));
+  });
+
+  it("asks to read the build ConfigMap first, and fails the build stage without a Job when it is missing or has no dockerfile key", () => {
+    const unread = afterImageFails(withStages(), pfvo(), new Map());
+    assert.deepEqual(unread.plan.fetch, [{ namespace: "drivers", name: "gpu-build" }]);
+    assert.deepEqual(unread.plan.create, []);
+    for (const [cm, pattern] of [["missing", /ConfigMap drivers\/gpu-build .* does not exist/], [{ other: "x" }, /has no "dockerfile" key/]] as const) {
+      const { plan } = afterImageFails(withStages(), pfvo(), cms(cm));
+      const e = entryOf(plan, "gpu")!;
+      assert.deepEqual([e.verificationStage, e.verificationStatus, plan.create.length], ["build", "false", 0]);
+      assert.match(e.statusReason!, pattern);
+    }
+  });
+
+  it("makes the Module true when the build succeeds and no sign section applies, warning about a depmod without a kernel version", () => {
+    const badDockerfile = "FROM base\nRUN depmod -a\n";
+    const after = afterImageFails(withStages(), pfvo(), cms({ dockerfile: badDockerfile }));
+    const build = finishedJob(after.plan.create[0]!, true, T0 + 60_000);
+    const { plan } = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image, build], pods: [...after.imagePods, buildPod(build)], configMaps: cms({ dockerfile: badDockerfile }) }), T0 + 70_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["build", "true"]);
+    assert.match(e.statusReason!, /the build succeeded; warning: the Dockerfile runs depmod without a kernel version \(RUN depmod -a\)/);
+    assert.deepEqual(plan.outcomes, [{ stage: "build", verdict: "true" }]);
+  });
+
+  it("fails at the build stage with the build's log when it fails", () => {
+    const after = afterImageFails(withStages(), pfvo());
+    const build = finishedJob(after.plan.create[0]!, false, T0 + 60_000);
+    const { plan } = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image, build], pods: [...after.imagePods, buildPod(build, { container: "build", exitCode: 1, message: "error building at STEP \"RUN make\": exit status 2" })], configMaps: cms() }), T0 + 70_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["build", "false"]);
+    assert.match(e.statusReason!, /the build failed \(exit code 1\): error building at STEP "RUN make": exit status 2/);
+  });
+
+  it("with a sign section and pushBuiltImage, builds into a temporary image and then signs it into the containerImage", () => {
+    const m = withStages({ sign: true });
+    const after = afterImageFails(m, pushing(pfvo()));
+    const buildJob = after.plan.create[0]!;
+    const push = buildJob.spec.template.spec.containers[0]!;
+    assert.equal(push.name, "push");
+    assert.equal(buildJob.spec.template.spec.initContainers![0]!.name, "build");
+    const temporary = push.args!.at(-2)!;
+    assert.match(temporary, /^quay\.io\/acme\/gpu:preflight-unsigned-[0-9a-f]{16}$/);
+    const build = finishedJob(buildJob, true, T0 + 60_000);
+    const { plan } = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, build], pods: [...after.imagePods, buildPod(build)], configMaps: cms() }), T0 + 70_000);
+    assert.deepEqual(plan.create.map((j) => j.metadata.labels!["kmm.node.kubernetes.io/job-type"]), ["sign"]);
+    const args = plan.create[0]!.spec.template.spec.containers[0]!.args!;
+    assert.equal(args[0], "sign");
+    assert.ok(args.includes(`--unsigned-image=${temporary}`) && args.includes(`--output-image=quay.io/acme/gpu:${KERNEL}`) && args.includes("--push"), args.join(" "));
+    assert.deepEqual([entryOf(plan, "gpu")!.verificationStage, entryOf(plan, "gpu")!.verificationStatus], ["sign", "unknown"]);
+    const volumes = plan.create[0]!.spec.template.spec.volumes!.map((v) => v.secret?.secretName).filter(Boolean);
+    assert.deepEqual(volumes, ["sign-key", "sign-cert"], "the key and certificate are mounted in the sign Job only");
+    assert.ok(!JSON.stringify(buildJob).includes("sign-key"), "never in the build Job");
+  });
+
+  it("with a build and a sign section but no pushBuiltImage, fails at the sign stage telling the user to set it", () => {
+    const m = withStages({ sign: true });
+    const after = afterImageFails(m, pfvo());
+    const build = finishedJob(after.plan.create[0]!, true, T0 + 60_000);
+    const { plan } = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, build], pods: [...after.imagePods, buildPod(build)], configMaps: cms() }), T0 + 70_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus, plan.create.length], ["sign", "false", 0]);
+    assert.match(e.statusReason!, /spec\.pushBuiltImage: true/);
+  });
+
+  it("without a build section, signs sign.unsignedImage after the image stage fails, and a signed image makes the Module true", () => {
+    const m = withStages({ build: false, sign: true, unsigned: true });
+    const after = afterImageFails(m, pfvo());
+    const args = after.plan.create[0]!.spec.template.spec.containers[0]!.args!;
+    assert.ok(args.includes(`--unsigned-image=quay.io/acme/gpu-unsigned:${KERNEL}`) && !args.includes("--push"), args.join(" "));
+    const sign = finishedJob(after.plan.create[0]!, true, T0 + 60_000);
+    const signPods = [podOf(sign, terminated(0, verdictMessage("gpu", "true", "signed /opt/lib/modules/…/gpu.ko; not pushed (pushBuiltImage is false)")), { createdMs: T0 })];
+    const { plan } = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, sign], pods: [...after.imagePods, ...signPods] }), T0 + 70_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "true"]);
+    assert.deepEqual(plan.events.map((x) => x.reason), ["ModuleVerified"]);
+  });
+
+  it("an image stage error is retried at the image stage, never handed to the build", () => {
+    const m = withStages();
+    const start = step(observed({ modules: [m], configMaps: cms() }), T0);
+    const image = finishedJob(start.plan.create[0]!, false, T0 + 10_000);
+    const pods = [podOf(image, terminated(2, verdictMessage("gpu", "error", "registry unreachable")), { createdMs: T0 })];
+    const { plan } = step(observed({ preflight: start.next, modules: [m], jobs: [image], pods, configMaps: cms() }), T0 + 20_000);
+    assert.deepEqual([entryOf(plan, "gpu")!.verificationStage, entryOf(plan, "gpu")!.verificationStatus, plan.create.length], ["image", "error", 0]);
+  });
+
+  it("revalidates a build failure from the image stage: every Job of the round is deleted", () => {
+    const after = afterImageFails(withStages(), pfvo());
+    const build = finishedJob(after.plan.create[0]!, false, T0 + 60_000);
+    const jobs = [after.image, build];
+    const pods = [...after.imagePods, buildPod(build, { container: "build", exitCode: 1, message: "boom" })];
+    const failed = step(observed({ preflight: after.next, modules: [withStages()], jobs, pods, configMaps: cms() }), T0 + 70_000);
+    const due = step(observed({ preflight: failed.next, modules: [withStages()], jobs, pods, configMaps: cms() }), T0 + 60_000 + CONFIG.revalidateAfterMs);
+    assert.deepEqual(due.plan.delete.map((d) => d.name).sort(), [after.image.metadata.name, build.metadata.name].sort());
+    const restarted = step(observed({ preflight: due.next, modules: [withStages()], configMaps: cms() }), T0 + 61_000 + CONFIG.revalidateAfterMs);
+    assert.deepEqual(restarted.plan.create.map((j) => j.metadata.labels!["kmm.node.kubernetes.io/job-type"]), ["image"]);
+    assert.equal(entryOf(restarted.plan, "gpu")!.verificationStatus, "false", "the verdict stands while the new round runs");
   });
 });

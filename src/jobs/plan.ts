@@ -5,16 +5,20 @@ import {
   STATUS_BUDGET_BYTES,
   type Module,
   type PreflightModuleStatus,
+  type VerificationStage,
   type PreflightValidationOCP,
   type PreflightValidationOCPStatus,
   type VerificationStatus,
 } from "../api/index.js";
-import { type ModuleTargetResult, resolveModuleTarget } from "../kernel/module-target.js";
+import { type ModuleTarget, type ModuleTargetResult, resolveModuleTarget } from "../kernel/module-target.js";
 import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
 import { preflightConditions, setConditions, summarize } from "./conditions.js";
+import { buildBuildJob, unsignedImageFor } from "./build-job.js";
 import { buildImageJob } from "./image-job.js";
+import { buildSignJob } from "./sign-job.js";
+import { type ConfigMapState, type ObjectRef, STAGES, applicableStages, depmodWarning, precheck, walkStages } from "./stages.js";
 import { jobName } from "./job-name.js";
-import { type JobOutcome, readJobOutcome } from "./job-outcome.js";
+import { readJobOutcome } from "./job-outcome.js";
 import type { Job, KubeEvent, Pod } from "./objects.js";
 import { moduleSpecHash } from "./spec-hash.js";
 
@@ -37,8 +41,12 @@ export interface PlanConfig {
   readonly maxRunningJobs: number;
   /** A `false` Module is checked again this long after its last check, even unchanged. */
   readonly revalidateAfterMs: number;
-  /** activeDeadlineSeconds of the image-stage Jobs. */
+  /** activeDeadlineSeconds of the image-stage and sign-stage Jobs. */
   readonly jobDeadlineSeconds: number;
+  /** The buildah image of build-stage Jobs (`--builder-image`). */
+  readonly builderImage: string;
+  /** activeDeadlineSeconds of build-stage Jobs (`--build-deadline-seconds`). */
+  readonly buildDeadlineSeconds: number;
   /** Retry delay of an `error` Module, doubling per error in a row. */
   readonly errorBackoff: BackoffOptions;
   /** How long a Pod may look stuck (image pull, mount, scheduling) before it is reported as `error`. */
@@ -66,6 +74,8 @@ export interface Observed {
   readonly pendingCreates: ReadonlySet<string>;
   /** This product's Jobs running cluster-wide, for every PFVO (the cap is shared). */
   readonly runningJobs: number;
+  /** Build ConfigMaps read so far, by `namespace/name`; one not here is asked for in `Plan.fetch`. */
+  readonly configMaps: ReadonlyMap<string, ConfigMapState>;
 }
 
 export interface PlannedEvent {
@@ -86,7 +96,7 @@ export interface JobDeletion {
 
 /** What a check that finished (or could not start) concluded, for the metrics. */
 export interface PlannedOutcome {
-  readonly stage: "image";
+  readonly stage: VerificationStage;
   readonly verdict: "true" | "false" | "error";
 }
 
@@ -100,6 +110,8 @@ export interface Plan {
   readonly outcomes: readonly PlannedOutcome[];
   /** Look again after this long at the latest (a revalidation or retry falls due, a Pod may be stuck). */
   readonly requeueAfterMs?: number;
+  /** Build ConfigMaps to read before the next plan (Modules about to build). */
+  readonly fetch: readonly ObjectRef[];
 }
 
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -134,6 +146,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   const create: Job[] = [];
   const deletions: JobDeletion[] = [];
   const outcomes: PlannedOutcome[] = [];
+  const fetches: ObjectRef[] = [];
   let slots = Math.max(0, config.maxRunningJobs - o.runningJobs);
   let nextLookMs = Infinity;
   const lookAt = (ms: number) => {
@@ -141,11 +154,10 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   };
 
   /** An entry in the given state; the transition time moves only when stage or status does. */
-  const entry = (m: Module, status: VerificationStatus, reason: string, extra: Partial<PreflightModuleStatus> = {}): PreflightModuleStatus => {
+  const entry = (m: Module, status: VerificationStatus, reason: string, extra: Partial<PreflightModuleStatus> = {}, stage: VerificationStage = "image"): PreflightModuleStatus => {
     const namespace = m.metadata.namespace!;
     const name = m.metadata.name!;
     const prev = previous.get(keyOf(namespace, name));
-    const stage = "image";
     const moved = !prev || prev.verificationStatus !== status || prev.verificationStage !== stage;
     return {
       namespace,
@@ -206,78 +218,116 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       entries.push(keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now }));
       continue;
     }
+    const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash }) }));
+    // Every stage's Job of this spec is kept (for `kubectl logs`) until its TTL or a recheck.
+    for (const j of stageJobs) expectedJobs.add(keyOf(namespace, j.name));
     if (same?.verificationStatus === "true") {
-      // Verified for this spec: never again (a Job still around is left to its TTL).
-      expectedJobs.add(keyOf(namespace, jobName({ preflightUid: uid, namespace, module: name, stage: "image", specHash: hash })));
+      // Verified for this spec: never again.
       entries.push(same);
       continue;
     }
-    const jobId = jobName({ preflightUid: uid, namespace, module: name, stage: "image", specHash: hash });
-    const jobKey = keyOf(namespace, jobId);
-    expectedJobs.add(jobKey);
-    const existing = jobsByKey.get(jobKey);
-    const failure = o.creationFailures.get(jobKey);
+    entries.push(planRound(m, target.target, hash, same, kernel, stageJobs));
+  }
 
-    if (existing) {
-      const outcome = readJobOutcome(existing, podsByJob.get(existing.metadata.uid ?? "") ?? [], o.events, {
+  /**
+   * One round of stages for a Module (image, then build and sign where they apply), read from the
+   * Jobs of its spec that exist: the entry it gives, and the Jobs to create and delete.
+   */
+  function planRound(m: Module, target: ModuleTarget, hash: string, same: PreflightModuleStatus | undefined, kernel: string, stageJobs: readonly { stage: VerificationStage; name: string }[]): PreflightModuleStatus {
+    const namespace = m.metadata.namespace!;
+    const module = m.metadata.name!;
+    const jobOf = (stage: VerificationStage) => jobsByKey.get(keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name));
+    const pushBuilt = pf.spec.pushBuiltImage === true;
+    const stages = applicableStages(target);
+    const round = walkStages(stages, (stage) => {
+      const pre = precheck(stage, target, stages, pushBuilt, o.configMaps, namespace);
+      if (pre) return pre;
+      const job = jobOf(stage);
+      const key = keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name);
+      if (!job) {
+        const failure = o.creationFailures.get(key);
+        return o.pendingCreates.has(key) ? { kind: "starting" } : failure ? { kind: "refused", ...failure } : { kind: "absent" };
+      }
+      const outcome = readJobOutcome(job, podsByJob.get(job.metadata.uid ?? "") ?? [], o.events, {
         namespace,
-        name,
+        name: module,
         nowMs,
         stuckAfterMs: config.stuckAfterMs,
-        deadlineSeconds: config.jobDeadlineSeconds,
+        deadlineSeconds: stage === "build" ? config.buildDeadlineSeconds : config.jobDeadlineSeconds,
+        stage,
       });
-      entries.push(fromOutcome(m, outcome, existing, same, hash));
-      continue;
-    }
-    if (failure && !(same && timeMs(same.lastCheckTime) >= timeMs(failure.at))) {
-      outcomes.push({ stage: "image", verdict: "error" });
-      entries.push(entry(m, "error", `cannot create the image-check Job ${jobId}: ${failure.message}`, { specHash: hash, lastCheckTime: failure.at, consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }));
-      lookAt(timeMs(failure.at) + backoffDelay(same?.consecutiveErrors ?? 0, config.errorBackoff));
-      continue;
-    }
-    if (o.pendingCreates.has(jobKey)) {
-      entries.push(same ?? entry(m, "unknown", `image check starting: Job ${jobId}`, { specHash: hash }));
-      continue;
-    }
-    const due = same ? dueAtMs(same) : -Infinity;
-    if (due > nowMs) {
-      lookAt(due);
-      entries.push(same!);
-      continue;
-    }
-    if (slots > 0) {
-      slots--;
-      create.push(buildImageJob({ preflight: { name: pf.metadata.name!, uid }, module: m, kernel, specHash: hash, image: config.jobImage, deadlineSeconds: config.jobDeadlineSeconds }));
-      entries.push(same ?? entry(m, "unknown", `image check starting: Job ${jobId}`, { specHash: hash }));
-    } else {
-      entries.push(same ?? entry(m, "unknown", `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs})`, { specHash: hash }));
+      if (stage === "build" && outcome.state === "finished" && outcome.verdict === "true") {
+        const cm = o.configMaps.get(`${namespace}/${target.build?.dockerfileConfigMap?.name ?? ""}`);
+        const warning = typeof cm === "object" ? depmodWarning(cm.data["dockerfile"] ?? "") : undefined;
+        if (warning) return { kind: "job", job, outcome: { ...outcome, reason: `${outcome.reason}; ${warning}` } };
+      }
+      return { kind: "job", job, outcome };
+    });
+    const jobRef = (stage: VerificationStage) => {
+      const j = jobOf(stage);
+      return { namespace, name: stageJobs.find((x) => x.stage === stage)!.name, ...(j?.metadata.uid && { uid: j.metadata.uid }) };
+    };
+    const firstOrKeep = (stage: VerificationStage, reason: string) => same ?? entry(m, "unknown", reason, { specHash: hash }, stage);
+
+    switch (round.kind) {
+      case "needs":
+        fetches.push(round.configMap);
+        return firstOrKeep(round.stage, `${round.stage} stage: reading ConfigMap ${round.configMap.namespace}/${round.configMap.name}`);
+      case "running":
+        if (round.sinceMs !== undefined) lookAt(round.sinceMs + config.stuckAfterMs);
+        // A recheck keeps the verdict it may replace; a first round is unknown until it ends.
+        return firstOrKeep(round.stage, `${round.stage} stage running: ${round.detail}${round.carried ? ` (${round.carried})` : ""}`);
+      case "starting":
+        return firstOrKeep(round.stage, `${round.stage} stage starting: Job ${jobRef(round.stage).name}`);
+      case "create": {
+        const due = same ? dueAtMs(same) : -Infinity;
+        if (due > nowMs) {
+          lookAt(due);
+          return same!;
+        }
+        if (slots <= 0) return firstOrKeep(round.stage, `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs})`);
+        slots--;
+        create.push(stageJob(round.stage, m, target, hash, kernel, pushBuilt));
+        return firstOrKeep(round.stage, `${round.stage} stage starting: Job ${jobRef(round.stage).name}${round.carried ? ` (${round.carried})` : ""}`);
+      }
+      case "final": {
+        const r = round;
+        let e: PreflightModuleStatus;
+        const recorded =
+          same &&
+          same.verificationStage === r.stage &&
+          same.verificationStatus === r.verdict &&
+          (r.finishedAt !== undefined ? same.lastCheckTime === r.finishedAt : r.stuck ? timeMs(same.lastCheckTime) >= timeMs(jobOf(r.stage)?.metadata.creationTimestamp) : same.statusReason === cut(r.reason));
+        if (recorded) e = same;
+        else {
+          if (r.counted) outcomes.push({ stage: r.stage, verdict: r.verdict });
+          e = entry(m, r.verdict, r.reason, { specHash: hash, lastCheckTime: r.finishedAt ?? now, ...(r.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) }, r.stage);
+        }
+        if (r.stuck) deletions.push({ ...jobRef(r.stage), why: "its Pod cannot start; a new Job is created after the retry backoff" });
+        const due = dueAtMs(e);
+        if (due > nowMs) lookAt(due);
+        else if (e.verificationStatus === "false") {
+          // Revalidation starts a new round from the image stage: the image may have been pushed since.
+          for (const { stage } of stageJobs) if (jobOf(stage)) deletions.push({ ...jobRef(stage), why: "checking again: the revalidation period has passed" });
+        } else if (!r.stuck && jobOf(r.stage)) deletions.push({ ...jobRef(r.stage), why: "checking again: the retry backoff has passed" });
+        return e;
+      }
     }
   }
 
-  /** The entry a Job's outcome gives, and what to do with the Job. */
-  function fromOutcome(m: Module, outcome: JobOutcome, job: Job, same: PreflightModuleStatus | undefined, hash: string): PreflightModuleStatus {
-    const jobRef = { namespace: job.metadata.namespace ?? "", name: job.metadata.name ?? "", ...(job.metadata.uid && { uid: job.metadata.uid }) };
-    if (outcome.state === "running") {
-      if (outcome.sinceMs !== undefined) lookAt(outcome.sinceMs + config.stuckAfterMs);
-      // A recheck keeps the verdict it may replace; a first check is unknown until it ends.
-      return same ?? entry(m, "unknown", `image check running: ${outcome.detail}`, { specHash: hash });
+  /** The Job that runs `stage` for the Module. */
+  function stageJob(stage: VerificationStage, m: Module, target: ModuleTarget, hash: string, kernel: string, pushBuilt: boolean): Job {
+    const preflight = { name: pf.metadata.name!, uid };
+    const base = { preflight, module: m, kernel, specHash: hash, image: config.jobImage, deadlineSeconds: config.jobDeadlineSeconds };
+    if (stage === "image") return buildImageJob(base);
+    const id = { namespace: m.metadata.namespace!, name: m.metadata.name! };
+    const signs = target.sign !== undefined;
+    if (stage === "build") {
+      const destination = pushBuilt && signs ? unsignedImageFor(target.imageReference, id, kernel) : target.containerImage;
+      return buildBuildJob({ preflight, module: m, target, specHash: hash, builderImage: config.builderImage, deadlineSeconds: config.buildDeadlineSeconds, destination, push: pushBuilt });
     }
-    if (outcome.state === "stuck") {
-      const recorded = same?.verificationStatus === "error" && timeMs(same.lastCheckTime) >= timeMs(job.metadata.creationTimestamp);
-      deletions.push({ ...jobRef, why: "its Pod cannot start; a new Job is created after the retry backoff" });
-      if (recorded) return same;
-      outcomes.push({ stage: "image", verdict: "error" });
-      return entry(m, "error", outcome.reason, { specHash: hash, lastCheckTime: now, consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 });
-    }
-    const recorded = same && same.lastCheckTime === outcome.finishedAt && same.verificationStatus === outcome.verdict;
-    if (!recorded) outcomes.push({ stage: "image", verdict: outcome.verdict });
-    const e = recorded
-      ? same
-      : entry(m, outcome.verdict, outcome.reason, { specHash: hash, lastCheckTime: outcome.finishedAt, ...(outcome.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) });
-    const due = dueAtMs(e);
-    if (due <= nowMs) deletions.push({ ...jobRef, why: `checking again: ${e.verificationStatus === "false" ? "the revalidation period has passed" : "the retry backoff has passed"}` });
-    else lookAt(due);
-    return e;
+    const unsignedImage = target.build ? unsignedImageFor(target.imageReference, id, kernel) : target.sign!.unsignedImage!;
+    return buildSignJob({ ...base, keySecret: target.sign!.keySecret!.name!, certSecret: target.sign!.certSecret!.name!, unsignedImage, outputImage: target.containerImage, push: pushBuilt });
   }
 
   if (o.kernel.kind === "known") {
@@ -306,6 +356,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     events: transitionEvents(pf, previous, listed),
     outcomes,
     ...(Number.isFinite(nextLookMs) && { requeueAfterMs: Math.max(0, nextLookMs - nowMs) }),
+    fetch: fetches,
   };
 }
 

@@ -15,17 +15,12 @@ export const PREFLIGHTS: ResourceType = { group: GROUP, version: PREFLIGHT_VERSI
 export const MODULES: ResourceType = { group: GROUP, version: MODULE_VERSION, kind: MODULE_KIND, plural: MODULE_PLURAL, namespaced: true };
 export const JOBS: ResourceType = { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true };
 export const PODS: ResourceType = { group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true };
+export const CONFIG_MAPS: ResourceType = { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true };
 export const SECRETS: ResourceType = { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true };
 export const EVENTS: ResourceType = { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true };
-
-export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/${r.version}` : r.version);
 
 /** `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`, or `/api/v1/...` for the core group; all namespaces without `namespace`. */
 export function collectionPath(r: ResourceType, namespace?: string): string {
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   return `${base}${r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${r.plural}`;
 }
-
-/** `kind.group "namespace/name"`, for logs and messages. */
-export const describeObject = (r: ResourceType, name: string, namespace?: string): string =>
-  `${r.group ? `${r.kind}.${r.group}` : r.kind} "${namespace ? `${namespace}/` : ""}${name}"`;

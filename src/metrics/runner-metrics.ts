@@ -65,7 +65,7 @@ export function createRunnerMetrics(registry: Registry, sources: RunnerMetricsSo
       this.set(sources.runningJobs());
     },
   });
-  for (const stage of ["image"]) created.inc({ stage }, 0);
+  for (const stage of ["image", "build", "sign"]) created.inc({ stage }, 0);
   return {
     jobCreated: (stage) => created.inc({ stage }),
     jobOutcome: (stage, verdict) => outcomes.inc({ stage, verdict }),

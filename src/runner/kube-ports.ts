@@ -5,7 +5,7 @@ import { describeError, isConflict, statusCodeOf } from "../kube/api-error.js";
 import type { EventRecorder } from "../kube/event-recorder.js";
 import type { Informer } from "../kube/informer.js";
 import type { KubeObject } from "../kube/json-api.js";
-import { JOBS, MODULES, PODS, PREFLIGHTS, EVENTS } from "../kube/resources.js";
+import { CONFIG_MAPS, EVENTS, JOBS, MODULES, PODS, PREFLIGHTS } from "../kube/resources.js";
 import type { Writer } from "../kube/writer.js";
 import type { Manager } from "../manager/manager.js";
 import type { ClusterView, ClusterWriter } from "./ports.js";
@@ -117,6 +117,10 @@ export function clusterWriter(writer: Writer, recorder: EventRecorder): ClusterW
         if (isConflict(err)) return "absent";
         throw err;
       }
+    },
+    async readConfigMap(namespace, name) {
+      const cm = await writer.get<{ metadata?: { name?: string }; data?: Record<string, string> }>(CONFIG_MAPS, name, namespace);
+      return cm ? { data: cm.data ?? {} } : "missing";
     },
     recordEvent: (pf, e) =>
       recorder.record({ apiVersion: pf.apiVersion, kind: pf.kind, name: pf.metadata.name ?? "", uid: pf.metadata.uid ?? "" }, e),

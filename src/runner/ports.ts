@@ -1,6 +1,7 @@
 import type { Module, PreflightValidationOCP } from "../api/index.js";
 import type { Job, KubeEvent, Pod } from "../jobs/objects.js";
 import type { PlannedEvent } from "../jobs/plan.js";
+import type { ConfigMapState } from "../jobs/stages.js";
 
 // What the runner needs of the cluster, as two small interfaces: reads answered from the watch caches
 // (never an API request per Module) and the few writes a plan makes. src/runner/kube-ports.ts
@@ -34,4 +35,6 @@ export interface ClusterWriter {
   createJob(job: Job): Promise<"created" | "exists" | { readonly refused: string }>;
   deleteJob(namespace: string, name: string, uid?: string): Promise<"deleted" | "absent">;
   recordEvent(pf: PreflightValidationOCP, e: PlannedEvent): Promise<void>;
+  /** A build's ConfigMap (read only when a Module is about to build: never a cache of every ConfigMap). */
+  readConfigMap(namespace: string, name: string): Promise<ConfigMapState>;
 }

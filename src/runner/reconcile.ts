@@ -2,6 +2,7 @@ import type { PreflightValidationOCP } from "../api/index.js";
 import { JOB_TYPE_LABEL } from "../jobs/labels.js";
 import type { Job } from "../jobs/objects.js";
 import { type CreationFailure, type Plan, type PlanConfig, planPreflight } from "../jobs/plan.js";
+import type { ConfigMapState } from "../jobs/stages.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock } from "../util/clock.js";
 import type { KernelLookups } from "./kernel-lookups.js";
@@ -24,6 +25,8 @@ export class RunnerMemory {
   readonly pendingCreates = new Map<string, number>();
   /** Job creations the API server refused, per PFVO name, by `namespace/name` of the Job. */
   readonly creationFailures = new Map<string, Map<string, CreationFailure>>();
+  /** Build ConfigMaps read, by `namespace/name`, with when (monotonic ms): read again once stale. */
+  readonly configMaps = new Map<string, { state: ConfigMapState; atMs: number }>();
 
   forget(preflight: string): void {
     this.creationFailures.delete(preflight);
@@ -45,6 +48,8 @@ export interface ReconcileDeps {
 const MAX_CONFLICTS = 5;
 /** An expectation the cache never confirmed is dropped after this long (a lost watch event). */
 const EXPECTATION_TTL_MS = 60_000;
+/** A build ConfigMap read is trusted this long: a Module about to build later sees the ConfigMap as it is then. */
+const CONFIG_MAP_TTL_MS = 60_000;
 
 const keyOf = (j: Job) => `${j.metadata.namespace}/${j.metadata.name}`;
 
@@ -60,6 +65,11 @@ export async function reconcilePreflight(name: string, d: ReconcileDeps): Promis
   let plan: Plan | undefined;
   for (let conflicts = 0; ; conflicts++) {
     plan = planPreflight(observe(pf, d), d.clock.wallNow().getTime(), d.config);
+    if (plan.fetch.length) {
+      // Modules about to build: read their ConfigMaps, then plan with them.
+      for (const ref of plan.fetch) d.memory.configMaps.set(`${ref.namespace}/${ref.name}`, { state: await d.writer.readConfigMap(ref.namespace, ref.name), atMs: d.clock.now() });
+      plan = planPreflight(observe(pf, d), d.clock.wallNow().getTime(), d.config);
+    }
     if (!plan.statusChanged) break;
     const written = await d.writer.writeStatus({ ...pf, status: plan.status });
     if (written !== "conflict") {
@@ -83,6 +93,7 @@ function observe(pf: PreflightValidationOCP, d: ReconcileDeps) {
   const seen = new Set([...active, ...jobs].map(keyOf));
   const nowMs = d.clock.now();
   for (const [key, at] of d.memory.pendingCreates) if (seen.has(key) || nowMs - at > EXPECTATION_TTL_MS) d.memory.pendingCreates.delete(key);
+  for (const [key, read] of d.memory.configMaps) if (nowMs - read.atMs > CONFIG_MAP_TTL_MS) d.memory.configMaps.delete(key);
   return {
     preflight: pf,
     kernel: d.kernels.state(pf),
@@ -93,6 +104,7 @@ function observe(pf: PreflightValidationOCP, d: ReconcileDeps) {
     creationFailures: d.memory.creationFailures.get(pf.metadata.name ?? "") ?? new Map<string, CreationFailure>(),
     pendingCreates: new Set(d.memory.pendingCreates.keys()),
     runningJobs: active.length + d.memory.pendingCreates.size,
+    configMaps: new Map([...d.memory.configMaps].map(([key, read]) => [key, read.state])),
   };
 }
 

@@ -43,8 +43,12 @@ export interface ServeConfig {
   readonly maxRunningJobs: number;
   /** A `false` Module is checked again after this long, even unchanged. */
   readonly revalidateAfterSeconds: number;
-  /** activeDeadlineSeconds of image-stage Jobs. */
+  /** activeDeadlineSeconds of image-stage and sign-stage Jobs. */
   readonly jobDeadlineSeconds: number;
+  /** The buildah image build-stage Jobs run. */
+  readonly builderImage: string;
+  /** activeDeadlineSeconds of build-stage Jobs. */
+  readonly buildDeadlineSeconds: number;
   /** The Secret with credentials for release images; absent in the cluster: anonymous. */
   readonly releasePullSecret: SecretRef;
   /** Admission only, even with a cluster: no Jobs, no status. */
@@ -92,7 +96,9 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "sweepSchedule", flag: "sweep-schedule", env: "SWEEP_SCHEDULE", kind: "cron", default: "*/30 * * * * *", help: "cron expression (with seconds) of the sweeper, which re-plans every PreflightValidationOCP" },
   { key: "maxRunningJobs", flag: "max-running-jobs", env: "MAX_RUNNING_JOBS", kind: "count", default: "20", help: "cap on this product's running Jobs, cluster-wide" },
   { key: "revalidateAfterSeconds", flag: "revalidate-after-seconds", env: "REVALIDATE_AFTER_SECONDS", kind: "wholeSeconds", default: "600", help: "a false Module is checked again after this long, even unchanged (images get pushed later)" },
-  { key: "jobDeadlineSeconds", flag: "job-deadline-seconds", env: "JOB_DEADLINE_SECONDS", kind: "wholeSeconds", default: "600", help: "activeDeadlineSeconds of image-stage Jobs" },
+  { key: "jobDeadlineSeconds", flag: "job-deadline-seconds", env: "JOB_DEADLINE_SECONDS", kind: "wholeSeconds", default: "600", help: "activeDeadlineSeconds of image-stage and sign-stage Jobs" },
+  { key: "builderImage", flag: "builder-image", env: "BUILDER_IMAGE", kind: "string", default: "quay.io/buildah/stable:latest", help: "buildah image the build-stage Jobs run (pin a version in production)" },
+  { key: "buildDeadlineSeconds", flag: "build-deadline-seconds", env: "BUILD_DEADLINE_SECONDS", kind: "wholeSeconds", default: "3600", help: "activeDeadlineSeconds of build-stage Jobs" },
   { key: "releasePullSecret", flag: "release-pull-secret", env: "RELEASE_PULL_SECRET", kind: "secretRef", default: "openshift-config/pull-secret", help: "namespace/name of the Secret with credentials for the release image; the only Secret the server reads; absent: anonymous" },
   { key: "noRunner", flag: "no-runner", env: "NO_RUNNER", kind: "boolean", default: "false", help: "admission only, even with a cluster: no validation Jobs, no status" },
 ];

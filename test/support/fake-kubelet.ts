@@ -1,14 +1,16 @@
 // A stand-in for the Job controller and the kubelet, for the runner's integration tests: for every
 // Job in the test API server it creates the Pod, materializes its volumes (the downward-API
-// annotation, Secrets; a missing Secret is a FailedMount Event, as the kubelet reports it), runs the
-// container's args through the real `kmm-preflight` CLI (the image's entrypoint), and writes back what
-// a kubelet and the Job controller would: the container's terminated state with its termination
-// message, the Pod phase, the Job's conditions.
+// annotation, Secrets, ConfigMaps, emptyDirs; a missing Secret or ConfigMap is a FailedMount Event, as
+// the kubelet reports it), runs its init containers then its containers: this product's image through
+// the real `kmm-preflight` CLI (the image's entrypoint), a `buildah` command through this machine's
+// buildah; and writes back what a kubelet and the Job controller would: each container's terminated
+// state with its termination message (the log's tail for FallbackToLogsOnError), the Pod phase, the
+// Job's conditions.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Job, Pod } from "../../src/jobs/objects.js";
+import type { Container, Job, Pod } from "../../src/jobs/objects.js";
 import type { KubeApiServer, KubeObject } from "./kube-api-server.js";
 
 const CLI = path.resolve("src/cli/main.ts");
@@ -83,16 +85,17 @@ export function startFakeKubelet(server: KubeApiServer, o: FakeKubeletOptions = 
       });
       pod = server.get("pods", podName, ns) as unknown as Pod;
     }
-    const container = job.spec.template.spec.containers[0]!;
-    if (o.unpullable?.(container.image)) {
+    const podSpec = job.spec.template.spec;
+    const containers = [...(podSpec.initContainers ?? []), ...podSpec.containers];
+    const unpullable = containers.find((c) => o.unpullable?.(c.image));
+    if (unpullable) {
       pending.delete(uid);
-      setWaiting(pod, "ImagePullBackOff", `Back-off pulling image "${container.image}"`);
+      setWaiting(pod, "ImagePullBackOff", `Back-off pulling image "${unpullable.image}"`);
       return;
     }
     const dir = await mkdtemp(path.join(tmpdir(), "fake-kubelet-"));
     dirs.push(dir);
-    const mounts = new Map<string, string>();
-    for (const v of job.spec.template.spec.volumes ?? []) {
+    for (const v of podSpec.volumes ?? []) {
       const at = path.join(dir, v.name);
       await mkdir(at, { recursive: true });
       if (v.downwardAPI) {
@@ -101,24 +104,45 @@ export function startFakeKubelet(server: KubeApiServer, o: FakeKubeletOptions = 
           await writeFile(path.join(at, item.path), key ? (pod.metadata.annotations?.[key] ?? "") : "");
         }
       }
-      if (v.secret) {
-        const secret = server.get("secrets", v.secret.secretName, ns) as { data?: Record<string, string> } | undefined;
-        const missing = !secret ? `secret "${v.secret.secretName}" not found` : (v.secret.items ?? []).find((i) => secret.data?.[i.key] === undefined) && `couldn't find key ${(v.secret.items ?? []).find((i) => secret.data?.[i.key] === undefined)!.key} in Secret ${ns}/${v.secret.secretName}`;
+      const source = v.secret ? { kind: "secret", name: v.secret.secretName, items: v.secret.items, decode: true } : v.configMap ? { kind: "configmap", name: v.configMap.name, items: v.configMap.items, decode: false } : undefined;
+      if (source) {
+        const obj = server.get(source.kind === "secret" ? "secrets" : "configmaps", source.name, ns) as { data?: Record<string, string> } | undefined;
+        const missingKey = (source.items ?? []).find((i) => obj?.data?.[i.key] === undefined)?.key;
+        const missing = !obj ? `${source.kind} "${source.name}" not found` : missingKey !== undefined ? `couldn't find key ${missingKey} in ${source.kind === "secret" ? "Secret" : "ConfigMap"} ${ns}/${source.name}` : undefined;
         if (missing) {
           pending.add(uid);
           failedMount(pod, v.name, missing);
           return;
         }
-        for (const item of v.secret.items ?? Object.keys(secret!.data ?? {}).map((k) => ({ key: k, path: k }))) {
-          await writeFile(path.join(at, item.path), Buffer.from(secret!.data![item.key]!, "base64"));
+        for (const item of source.items ?? Object.keys(obj!.data ?? {}).map((k) => ({ key: k, path: k }))) {
+          const value = obj!.data![item.key]!;
+          await writeFile(path.join(at, item.path), source.decode ? Buffer.from(value, "base64") : value);
         }
       }
     }
     pending.delete(uid);
+    setRunning(pod);
+    runs.push(job.metadata.name!);
+    const statuses: { name: string; exitCode: number; message: string }[] = [];
+    for (const container of containers) {
+      const r = await runContainer(container, dir, uid);
+      statuses.push({ name: container.name, ...r });
+      if (stopped || !server.get("jobs.batch", job.metadata.name!, ns)) return;
+      if (r.exitCode !== 0) break;
+    }
+    const init = new Set((podSpec.initContainers ?? []).map((c) => c.name));
+    finish(job, pod, statuses.filter((x) => init.has(x.name)), statuses.filter((x) => !init.has(x.name)));
+  }
+
+  /**
+   * Runs one container: the product's image runs the real CLI (its entrypoint); a `buildah` command runs
+   * this machine's buildah. Container paths in the args point into the Pod's directory, as the mounts would.
+   */
+  async function runContainer(container: Container, dir: string, uid: string): Promise<{ exitCode: number; message: string }> {
+    const mounts = new Map<string, string>();
     for (const m of container.volumeMounts ?? []) mounts.set(m.mountPath, path.join(dir, m.name));
-    const termination = path.join(dir, "termination-log");
+    const termination = path.join(dir, `${container.name}-termination-log`);
     mounts.set(container.terminationMessagePath ?? "/dev/termination-log", termination);
-    // Container paths in the args point into this Pod's directory, as the mounts would.
     const byLength = [...mounts].sort((x, y) => y[0].length - x[0].length);
     const mapPath = (p: string) => {
       const hit = byLength.find(([from]) => p === from || p.startsWith(`${from}/`));
@@ -128,15 +152,19 @@ export function startFakeKubelet(server: KubeApiServer, o: FakeKubeletOptions = 
       const m = /^(--[^=]+=)(.*)$/s.exec(a);
       return m ? m[1]! + mapPath(m[2]!) : mapPath(a);
     });
-    setRunning(pod);
-    runs.push(job.metadata.name!);
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...o.env } });
+    const [file, argv] = container.command?.[0] === "buildah" ? ["buildah", args] : [process.execPath, ["--import", "tsx", CLI, ...args]];
+    const child = spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...o.env, ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value])) } });
     running.set(uid, child);
+    let output = "";
+    const keep = (c: Buffer) => (output = (output + c.toString()).slice(-4096));
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
     const exitCode = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     running.delete(uid);
-    if (stopped || !server.get("jobs.batch", job.metadata.name!, ns)) return;
-    const message = await readFile(termination, "utf8").catch(() => "");
-    finish(job, pod, exitCode ?? 137, message);
+    const written = await readFile(termination, "utf8").catch(() => "");
+    // terminationMessagePolicy FallbackToLogsOnError: a failed container without a message reports its log's tail.
+    const message = written || (exitCode !== 0 && container.terminationMessagePolicy === "FallbackToLogsOnError" ? output.split("\n").slice(-80).join("\n").slice(-2048) : "");
+    return { exitCode: exitCode ?? 137, message };
   }
 
   function setWaiting(pod: Pod, reason: string, message: string): void {
@@ -171,16 +199,18 @@ export function startFakeKubelet(server: KubeApiServer, o: FakeKubeletOptions = 
     else server.seed(event as KubeObject);
   }
 
-  function finish(job: Job, pod: Pod, exitCode: number, message: string): void {
+  function finish(job: Job, pod: Pod, init: readonly { name: string; exitCode: number; message: string }[], main: readonly { name: string; exitCode: number; message: string }[]): void {
     const at = now();
+    const state = (x: { exitCode: number; message: string }) => ({ terminated: { exitCode: x.exitCode, reason: x.exitCode === 0 ? "Completed" : "Error", message: x.message, finishedAt: at } });
+    const ok = [...init, ...main].every((x) => x.exitCode === 0) && main.length > 0;
     server.modify("pods", pod.metadata.name!, pod.metadata.namespace, (p) => {
       p["status"] = {
-        phase: exitCode === 0 ? "Succeeded" : "Failed",
-        containerStatuses: [{ name: "check", state: { terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error", message, finishedAt: at } } }],
+        phase: ok ? "Succeeded" : "Failed",
+        ...(init.length && { initContainerStatuses: init.map((x) => ({ name: x.name, state: state(x) })) }),
+        containerStatuses: main.length ? main.map((x) => ({ name: x.name, state: state(x) })) : (job.spec.template.spec.containers.map((c) => ({ name: c.name, state: { waiting: { reason: "PodInitializing" } } }))),
       };
     });
     server.modify("jobs.batch", job.metadata.name!, job.metadata.namespace, (j) => {
-      const ok = exitCode === 0;
       j["status"] = {
         startTime: (j["status"] as { startTime?: string } | undefined)?.startTime ?? at,
         ...(ok ? { succeeded: 1, completionTime: at } : { failed: 1 }),
