@@ -9,7 +9,8 @@ need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v buildah >/dev/null || need+=(buildah)
-command -v modinfo >/dev/null || need+=(kmod)
+# modinfo lives in /usr/sbin, which a non-root PATH may lack.
+command -v modinfo >/dev/null || [[ -x /usr/sbin/modinfo || -x /sbin/modinfo ]] || need+=(kmod)
 command -v openssl >/dev/null || need+=(openssl)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then

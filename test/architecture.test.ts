@@ -133,6 +133,10 @@ describe("architecture", () => {
     assertNone(within("jobs"), (imp) => !/^src\/(api|kernel|validation|util|jobs)\//.test(imp) && imp !== "node:crypto", "the runner's decisions are tested without any API");
   });
 
+  it("src/sign is pure: module signing imports only node:crypto and itself", () => {
+    assertImportsOnly(within("sign"), ["sign"], ["node:crypto"], "signing is tested without files, registries or processes");
+  });
+
   it("src/status is pure: it reads what the cluster said, and imports only src/api, src/util and itself", () => {
     assertNone(within("status"), (imp) => !/^src\/(api|util|status)\//.test(imp), "the CLI and the metric share one classifier of status.modules");
   });

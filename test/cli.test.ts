@@ -147,7 +147,7 @@ describe("kmm-preflight usage", () => {
       const r = await cli(["help"]);
       assert.equal(r.code, 0);
       commands = [...r.stdout.matchAll(/^  ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((c) => c !== "help");
-      assert.deepEqual(commands, ["serve", "validate", "check", "status", "certs", "inject-ca"]);
+      assert.deepEqual(commands, ["serve", "validate", "check", "sign", "status", "certs", "inject-ca"]);
     });
 
     it("answers --help, -h and help <command> with that command's usage on stdout, exit 0", async () => {
@@ -249,7 +249,7 @@ describe("kmm-preflight check flags", () => {
   it("refuses a --platform that is not os/arch[/variant] as a usage error (no silent linux/amd64)", async () => {
     const r = await cli(["check", "--module", "examples/module.yaml", "--kernel", "5.14.0-427.el9.x86_64", "--platform", "bogus"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^error: --platform: "bogus" is not a platform/);
+    assert.match(r.stderr, /^error: --platform must be os\/arch or os\/arch\/variant, not "bogus"/);
     assert.match(r.stderr, /\n\nUsage: kmm-preflight check\b/);
     assert.equal(r.stdout, "");
   });

@@ -2,11 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION } from "../src/api/index.js";
-import { type Informer, NAMESPACE_INDEX, labelIndex, startInformer } from "../src/kube/informer.js";
+import { GROUP, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_PLURAL, PREFLIGHT_VERSION, type PreflightValidationOCP } from "../src/api/index.js";
+import { type Informer, type InformerOptions, NAMESPACE_INDEX, labelIndex, startInformer } from "../src/kube/informer.js";
 import type { KubeObject as StoredObject } from "../src/kube/json-api.js";
-import { startPreflightCache, type PreflightCache, type PreflightCacheOptions } from "../src/kube/preflight-cache.js";
-import { PODS } from "../src/kube/resources.js";
+import { PODS, PREFLIGHTS } from "../src/kube/resources.js";
+import type { Logger } from "../src/log/logger.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./support/kube-api-server.js";
 import { captureLog } from "./support/captured-log.js";
 import { waitFor } from "./support/wait.js";
@@ -15,6 +16,10 @@ import { waitFor } from "./support/wait.js";
 // through the real client-node.
 
 const GVP = { group: GROUP, version: PREFLIGHT_VERSION, plural: PREFLIGHT_PLURAL };
+type PreflightCache = Informer<PreflightValidationOCP>;
+type PreflightCacheOptions = Pick<InformerOptions<PreflightValidationOCP>, "relistBackoff" | "requestTimeoutMs" | "watchTimeoutSeconds">;
+/** The PreflightValidationOCP cache, as the server's manager starts it. */
+const startPreflightCache = (kc: KubeConfig, log: Logger, opts: PreflightCacheOptions): PreflightCache => startInformer<PreflightValidationOCP>(kc, { resource: PREFLIGHTS, log, ...opts });
 const FAST: PreflightCacheOptions = { relistBackoff: { initialMs: 20, maxMs: 100 }, requestTimeoutMs: 300 };
 
 function pfvo(name: string, releaseImage = "quay.io/openshift-release-dev/ocp-release:4.18.1-x86_64"): KubeObject {

@@ -13,7 +13,10 @@ import { systemClock } from "../src/util/clock.js";
 import { startFakeKubelet, type FakeKubelet } from "./support/fake-kubelet.js";
 import { pushFakeRelease, type FakeRelease } from "./support/fake-release.js";
 import { startKubeApiServer, type KubeApiServer, type KubeObject } from "./support/kube-api-server.js";
+import { elfModule } from "./support/elf-module.js";
 import { file, layer } from "./support/layers.js";
+import { modinfoField, opensslVerify, scratch } from "./support/module-verify.js";
+import { selfSigned } from "./support/signing-keys.js";
 import { pushImage } from "./support/oci-image.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { captureLog } from "./support/captured-log.js";
@@ -45,7 +48,7 @@ before(async () => {
   await pushModuleImage("good");
   await pushModuleImage("private");
   // What a build stage starts from: the module's source build, as a (shell-less) image.
-  await pushImage(reg, "kmm/src", "1", { layers: [await layer([file("src/built.ko", "\x7fELF built")])] });
+  await pushImage(reg, "kmm/src", "1", { layers: [await layer([file("src/built.ko", elfModule({ text: "built" })), file("src/signed.ko", elfModule({ text: "signed" }))])] });
 });
 after(async () => reg?.stop());
 
@@ -54,7 +57,7 @@ async function pushModuleImage(name: string, repo = name): Promise<void> {
   await pushImage(reg, `kmm/${repo}`, KERNEL, { layers: [await layer([file(`opt/lib/modules/${KERNEL}/extra/${name}.ko`, "\x7fELF")])] });
 }
 
-function module(name: string, over: { image?: string; regexp?: string; secret?: string; loader?: false; build?: string } = {}): KubeObject {
+function module(name: string, over: { image?: string; regexp?: string; secret?: string; loader?: false; build?: string; sign?: true } = {}): KubeObject {
   const m: Module = {
     apiVersion: "kmm.sigs.x-k8s.io/v1beta1",
     kind: "Module",
@@ -68,6 +71,7 @@ function module(name: string, over: { image?: string; regexp?: string; secret?: 
             modprobe: { moduleName: name },
             kernelMappings: [{ regexp: over.regexp ?? "^5\\.14\\.", containerImage: over.image ?? `${reg.host}/kmm/${name}:\${KERNEL_FULL_VERSION}`, registryTLS: { insecure: true } }],
             ...(over.build && { build: { dockerfileConfigMap: { name: over.build }, baseImageRegistryTLS: { insecure: true } } }),
+            ...(over.sign && { sign: { keySecret: { name: "signing-key" }, certSecret: { name: "signing-cert" }, filesToSign: [`/opt/lib/modules/\${KERNEL_FULL_VERSION}/extra/${name}.ko`] } }),
           },
         },
       }),
@@ -77,6 +81,7 @@ function module(name: string, over: { image?: string; regexp?: string; secret?: 
 }
 
 const pfvo = (name: string, pushBuiltImage = false): KubeObject => ({ apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", metadata: { name }, spec: { releaseImage: release.releaseImage, pushBuiltImage, useRTKernel: false } });
+const secretOf = (name: string, key: string, value: string): KubeObject => ({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "drivers" }, data: { [key]: Buffer.from(value).toString("base64") } });
 const dockerfile = (name: string, text: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "drivers" }, data: { dockerfile: text } });
 const pullSecret = (name: string): KubeObject => ({
   apiVersion: "v1", kind: "Secret", metadata: { name, namespace: "drivers" }, type: "kubernetes.io/dockerconfigjson",
@@ -307,7 +312,52 @@ describe("the build stage with a real buildah", () => {
       // The pushed image is what the image stage checks: it holds the module where modprobe looks.
       const pushed = await fetch(`${reg.url}/v2/kmm/built/manifests/${KERNEL}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } });
       assert.equal(pushed.status, 200);
+      // Fixed: the Module now names a Dockerfile that builds; a new round runs at once and builds it.
+      c.api.modify("modules.kmm.sigs.x-k8s.io", "badbuild", "drivers", (m) => {
+        (m["spec"] as Module["spec"]).moduleLoader!.container.build!.dockerfileConfigMap = { name: "built-build" };
+      });
+      await waitFor("badbuild built after the fix", () => c.entry("upgrade", "badbuild")?.verificationStatus === "true", 120_000);
+      assert.equal(c.entry("upgrade", "badbuild")!.verificationStage, "build");
     } finally {
+      await c.stop();
+    }
+  });
+});
+
+describe("the build and sign stages together, with a real buildah and the real sign command", () => {
+  it("builds, signs and pushes a Module whose image is missing (true at the sign stage); without pushBuiltImage the sign stage says to set it", async () => {
+    const key = selfSigned();
+    const copySigned = `FROM ${reg.host}/kmm/src:1 AS src\nFROM scratch\nARG KERNEL_VERSION\nCOPY --from=src /src/signed.ko /opt/lib/modules/\${KERNEL_VERSION}/extra/signed.ko\n`;
+    const c = await cluster([module("signed", { build: "signed-build", sign: true }), dockerfile("signed-build", copySigned), secretOf("signing-key", "key", key.keyPem), secretOf("signing-cert", "cert", key.certPem)]);
+    const files = await scratch();
+    try {
+      const api = new JsonApi(c.api.kubeConfig());
+      await api.create(PREFLIGHTS, pfvo("upgrade", true));
+      await api.create(PREFLIGHTS, pfvo("no-push", false));
+      await waitFor("both Complete", () => complete(c, "upgrade") && complete(c, "no-push"), 180_000);
+      const at = (pf: string) => [c.entry(pf, "signed")?.verificationStage, c.entry(pf, "signed")?.verificationStatus];
+      assert.deepEqual(at("upgrade"), ["sign", "true"], c.entry("upgrade", "signed")?.statusReason);
+      assert.deepEqual(at("no-push"), ["sign", "false"]);
+      assert.match(c.entry("no-push", "signed")!.statusReason!, /spec\.pushBuiltImage: true/);
+      assert.deepEqual(c.jobs().filter((j) => j.metadata!.ownerReferences![0]!.name === "upgrade").map((j) => j.metadata!.labels!["kmm.node.kubernetes.io/job-type"]).sort(), ["build", "image", "sign"]);
+
+      // What was pushed to the Module's containerImage holds the module, signed with its key.
+      const { RegistryClient } = await import("../src/registry/index.js");
+      const { readFileFromLayers } = await import("../src/image-check/layered-fs.js");
+      const { layersOf } = await import("../src/image-check/registry-layers.js");
+      const client = new RegistryClient({ tls: () => ({ insecure: true }) });
+      try {
+        const image = await client.getImage(`${reg.host}/kmm/signed:${KERNEL}`);
+        const ko = await readFileFromLayers(layersOf(client, image), `opt/lib/modules/${KERNEL}/extra/signed.ko`, { maxBytes: 1 << 20 });
+        assert.ok(ko, "the signed image holds the module");
+        const path = await files.file("signed.ko", ko);
+        assert.equal(await modinfoField(path, "sig_hashalgo"), "sha256");
+        assert.equal((await opensslVerify(ko, key.certPem)).code, 0, "openssl accepts the signature");
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await files.done();
       await c.stop();
     }
   });

@@ -16,7 +16,7 @@ describe("parseCheckArgs()", () => {
   it("refuses a --platform that is not os/arch[/variant]", () => {
     const r = sut.parseCheckArgs(["--module", "m.yaml", "--kernel", "k", "--platform", "bogus"]);
     assert.ok(!r.ok);
-    assert.match(r.errors[0]!, /^--platform: "bogus" is not a platform/);
+    assert.match(r.errors[0]!, /^--platform must be os\/arch or os\/arch\/variant, not "bogus"/);
   });
 
   it("takes --timeout and --verbose", () => {

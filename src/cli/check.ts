@@ -1,14 +1,14 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { MODULE_KIND, type Module } from "../api/index.js";
 import { type ImageStageResult, checkModuleImage } from "../image-check/image-stage.js";
 import { terminationMessage } from "../jobs/termination-message.js";
 import type { Logger } from "../log/logger.js";
-import { RegistryClient, credentialsFromDockerConfig, parsePlatform, type CredentialLookup, type Platform } from "../registry/index.js";
 import { type ReleaseKernel, ReleaseKernelResolver } from "../release/release-kernel.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
 import { mapLimit } from "../util/map-limit.js";
+import { readModuleDocuments } from "./module-documents.js";
 import { parseFlags } from "./parse-flags.js";
-import { decodeObjects, describeObject } from "../manifest-io/decode.js";
+import { REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, type RegistryFlags, registryClientFor, registryFlags } from "./registry-flags.js";
 
 /** Modules checked at once: each streams layers from a registry. */
 const MODULE_CONCURRENCY = 4;
@@ -16,15 +16,11 @@ const MODULE_CONCURRENCY = 4;
 // `kmm-preflight check`: the image stage for Modules in YAML files, without a cluster. It is also
 // what the in-cluster image-stage Job runs (with --termination-message-path).
 
-export interface CheckOptions {
+export interface CheckOptions extends RegistryFlags {
   readonly modules: readonly string[];
   readonly releaseImage?: string;
   readonly rt: boolean;
   readonly kernel?: string;
-  readonly pullSecret?: string;
-  readonly platform?: Platform;
-  readonly registryCa: readonly string[];
-  readonly insecureRegistries: readonly string[];
   readonly namespace: string;
   readonly output: "text" | "json";
   readonly terminationMessagePath?: string;
@@ -41,9 +37,7 @@ export const CHECK_USAGE = `Usage: kmm-preflight check --module <module.yaml>|- 
   --rt                          use the release's real-time kernel
   --kernel <version>            check this kernel instead of reading a release image
   --pull-secret <file>          a kubernetes.io/dockerconfigjson (.dockerconfigjson) or docker config.json
-  --platform <os/arch[/variant]>  platform picked from multi-arch images (default linux/amd64)
-  --registry-ca <file>          extra trusted CA certificate (PEM), may repeat
-  --insecure-registry <host[:port]>  reach this registry over plain HTTP, may repeat
+${REGISTRY_FLAGS_USAGE}
   --namespace <ns>              namespace of Modules that name none (default "default")
   --output text|json            (default text)
   --termination-message-path <file>  also write the results as JSON that fits a termination message
@@ -61,10 +55,7 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
     "release-image": { type: "string" },
     rt: { type: "boolean", default: false },
     kernel: { type: "string" },
-    "pull-secret": { type: "string" },
-    platform: { type: "string" },
-    "registry-ca": { type: "string", multiple: true },
-    "insecure-registry": { type: "string", multiple: true },
+    ...REGISTRY_FLAGS,
     namespace: { type: "string", default: "default" },
     output: { type: "string", short: "o", default: "text" },
     "termination-message-path": { type: "string" },
@@ -82,8 +73,7 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
   if (v["rt"] && !releaseImage) errors.push("--rt picks the real-time kernel of --release-image; with --kernel, name the RT kernel itself");
   const output = v["output"] as string;
   if (output !== "text" && output !== "json") errors.push(`--output must be text or json, not "${output}"`);
-  const platform = v["platform"] === undefined ? undefined : parsePlatform(v["platform"] as string);
-  if (v["platform"] !== undefined && !platform) errors.push(`--platform: "${v["platform"] as string}" is not a platform; write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8`);
+  const registry = registryFlags(v, errors);
   const timeoutMs = v["timeout"] === undefined ? undefined : parseDuration(v["timeout"] as string);
   if (timeoutMs === null) errors.push(`--timeout: "${v["timeout"] as string}" is not a duration; write e.g. 90s, 5m or 1m30s`);
   if (errors.length) return { ok: false, errors };
@@ -94,10 +84,7 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
       ...(releaseImage !== undefined && { releaseImage }),
       ...(kernel !== undefined && { kernel }),
       rt: v["rt"] === true,
-      ...(v["pull-secret"] !== undefined && { pullSecret: v["pull-secret"] as string }),
-      ...(platform && { platform }),
-      registryCa: (v["registry-ca"] as string[] | undefined) ?? [],
-      insecureRegistries: (v["insecure-registry"] as string[] | undefined) ?? [],
+      ...registry,
       namespace: v["namespace"] as string,
       output: output as "text" | "json",
       ...(v["termination-message-path"] !== undefined && { terminationMessagePath: v["termination-message-path"] as string }),
@@ -151,28 +138,13 @@ export function renderCheckText(r: CheckReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-function toModule(value: Record<string, unknown>, namespace: string): Module {
-  const m = value as unknown as Module;
-  return { ...m, metadata: { ...m.metadata, namespace: m.metadata?.namespace || namespace } };
-}
-
 /** Runs the image stage for every Module in the given files; never throws for a Module's problem. */
 export async function runCheck(o: CheckOptions, io: { readInput: (path: string) => Promise<string>; log?: Logger }): Promise<CheckReport> {
-  const errors: string[] = [];
-  const notes: string[] = [];
-  const modules: Module[] = [];
-  for (const f of o.modules) {
-    for (const doc of decodeObjects(await io.readInput(f), f === "-" ? "<stdin>" : f)) {
-      if (!doc.ok) errors.push(`${doc.source}: ${doc.message}`);
-      else if (doc.value["kind"] === MODULE_KIND) modules.push(toModule(doc.value, o.namespace));
-      else notes.push(`${doc.source}: ${describeObject(doc.value)} is not a Module; ignored`);
-    }
-  }
+  const docs = await readModuleDocuments(o.modules, o.namespace, io.readInput);
+  const { modules, notes } = docs;
+  const errors = [...docs.errors];
   if (modules.length === 0 && errors.length === 0) errors.push(`no ${MODULE_KIND} in ${o.modules.join(", ")}`);
 
-  const credentials: CredentialLookup | undefined = o.pullSecret ? credentialsFromDockerConfig(await readFile(o.pullSecret)) : undefined;
-  const ca = await Promise.all(o.registryCa.map((f) => readFile(f, "utf8")));
-  const insecure = new Set(o.insecureRegistries);
   // Work still running at the deadline is abandoned (the CLI exits right after), its result replaced by an error.
   let timer: NodeJS.Timeout | undefined;
   const deadline = o.timeoutMs === undefined ? undefined : new Promise<void>((resolve) => (timer = setTimeout(resolve, o.timeoutMs)));
@@ -180,7 +152,7 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
   let expired = false;
   void deadline?.then(() => (expired = true));
   // One client for the run: the release lookup and every Module share its connections and token caches.
-  const client = new RegistryClient({ credentials, ca, platform: o.platform, log: io.log, tls: (registry) => (insecure.has(registry) ? { insecure: true } : undefined) });
+  const client = await registryClientFor(o, io.log);
   try {
     let kernel: CheckReport["kernel"] = o.kernel !== undefined ? { kernel: o.kernel } : undefined;
     if (o.releaseImage !== undefined) {

@@ -7,6 +7,7 @@ import { parseServeConfig, serveUsage } from "../server/config.js";
 import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
 import { MAX_INPUT_BYTES } from "../manifest-io/decode.js";
+import { SIGN_USAGE, parseSignArgs, runSign, signExitCode, writeSignOutputs } from "./sign.js";
 import { parseFlags } from "./parse-flags.js";
 import { readInput, readInputBounded } from "./read-input.js";
 import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
@@ -21,6 +22,8 @@ Commands:
   validate -f <file>|-          default and validate PreflightValidationOCP and Module YAML offline, as the cluster would
   check --module <file> (--release-image <ref> [--rt] | --kernel <version>)
                                 the image stage for Modules: does the image for that kernel hold the module?
+  sign --module <file> --kernel <version> --key <file> --cert <file> [--push]
+                                the sign stage: sign the Module's filesToSign into a signed image
   status [NAME] [--module <namespace>/<name>] [-o table|json]
                                 where each Module stands in the cluster's PreflightValidationOCPs, and why
   certs [--dir certs]           generate a development CA and serving certificate (ca.crt, tls.crt, tls.key)
@@ -102,6 +105,14 @@ async function check(argv: string[]): Promise<number> {
   return checkExitCode(report);
 }
 
+async function sign(argv: string[]): Promise<number> {
+  const options = commandOptions(argv, SIGN_USAGE, parseSignArgs);
+  const log = createLogger({ level: "warn", stream: process.stderr });
+  const report = await runSign(options, { readInput, log });
+  await writeSignOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+  return signExitCode(report);
+}
+
 async function status(argv: string[]): Promise<number> {
   const options = commandOptions(argv, STATUS_USAGE, parseStatusArgs);
   // Loaded here, as for serve: the offline commands must not pay for @kubernetes/client-node.
@@ -142,6 +153,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   serve: { usage: serveUsage, run: serve },
   validate: { usage: () => VALIDATE_USAGE, run: validate },
   check: { usage: () => CHECK_USAGE, run: check },
+  sign: { usage: () => SIGN_USAGE, run: sign },
   status: { usage: () => STATUS_USAGE, run: status },
   certs: { usage: () => CERTS_USAGE, run: certs },
   "inject-ca": { usage: () => INJECT_CA_USAGE, run: injectCa },

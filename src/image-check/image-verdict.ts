@@ -24,7 +24,7 @@ const IMAGE_MISSING_KINDS: ReadonlySet<RegistryError["kind"]> = new Set(["NotFou
 
 export const IMAGE_REPO_SECRET_ADVICE = "spec.imageRepoSecret must name a kubernetes.io/dockerconfigjson Secret that can pull it";
 
-const TLS_ADVICE: Readonly<Record<TlsFailure, string>> = {
+export const TLS_ADVICE: Readonly<Record<TlsFailure, string>> = {
   UntrustedCertificate: "the Module's registryTLS.insecureSkipTLSVerify skips verification for a registry without a trusted certificate",
   NotTls: "the Module's registryTLS.insecure reaches a plain-HTTP registry",
 };

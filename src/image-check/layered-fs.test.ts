@@ -302,7 +302,24 @@ describe("resolvePathInLayers()", () => {
   describe("given a symlink to a file", () => {
     it("says where it leads and which layer holds it", async () => {
       const layers = image(await layer([file("usr/x", "X")]), await layer([symlink("x", "usr/x")]));
-      assert.deepEqual(await sut.resolvePathInLayers(layers, "x"), { path: "usr/x", type: "file", size: 1, layerIndex: 0, layerDigest: "sha256:layer0" });
+      assert.deepEqual(await sut.resolvePathInLayers(layers, "x"), { path: "usr/x", type: "file", size: 1, mode: 0o644, layerIndex: 0, layerDigest: "sha256:layer0" });
+    });
+  });
+});
+
+describe("readResolvedFileFromLayers()", () => {
+  describe("given a path through a symlinked directory to a file with its own mode", () => {
+    it("gives the body, where the file really is, and its mode", async () => {
+      const layers = image(await layer([{ ...file("usr/lib/m.ko", "M"), mode: 0o600 }]), await layer([symlink("lib", "usr/lib")]));
+      const r = await sut.readResolvedFileFromLayers(layers, "/lib/m.ko");
+      assert.deepEqual([r?.body.toString(), r?.resolved.path, r?.resolved.mode], ["M", "usr/lib/m.ko", 0o600]);
+    });
+  });
+  describe("given a missing file or a directory", () => {
+    it("gives undefined", async () => {
+      const layers = image(await layer([file("usr/lib/m.ko", "M")]));
+      assert.equal(await sut.readResolvedFileFromLayers(layers, "usr/lib/x.ko"), undefined);
+      assert.equal(await sut.readResolvedFileFromLayers(layers, "usr/lib"), undefined);
     });
   });
 });

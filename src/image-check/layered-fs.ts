@@ -27,6 +27,8 @@ export interface LayerEntry {
   readonly type: LayerEntryType;
   /** The body size the tar header declares (0 for anything but files). */
   readonly size: number;
+  /** Permission bits from the tar header (e.g. 0o644). */
+  readonly mode: number;
   /** The raw link target of a symlink or hardlink, as the tar header has it. */
   readonly linkTarget?: string;
   /** Index into the layer list (0 is the bottom layer). */
@@ -141,6 +143,8 @@ export interface ResolvedPath {
   readonly path: string;
   readonly type: Exclude<LayerEntryType, "symlink" | "hardlink">;
   readonly size: number;
+  /** Permission bits of the entry found; absent for a directory known only from what lies below it. */
+  readonly mode?: number;
   readonly layerIndex: number;
   readonly layerDigest: string;
 }
@@ -163,6 +167,16 @@ export async function readFileFromLayers(
 ): Promise<Buffer | undefined> {
   const found = await lookup(layers, path, true, options);
   return found?.body;
+}
+
+/** Like readFileFromLayers, with where the file really is (after links) and its mode. */
+export async function readResolvedFileFromLayers(
+  layers: readonly LayerSource[],
+  path: string,
+  options: ReadFileOptions = {},
+): Promise<{ readonly resolved: ResolvedPath; readonly body: Buffer } | undefined> {
+  const found = await lookup(layers, path, true, options);
+  return found?.body === undefined ? undefined : { resolved: found.resolved, body: found.body };
 }
 
 /** Like readFileFromLayers, without reading the body: what `path` resolves to, if anything. */
@@ -211,7 +225,7 @@ async function lookupOnce(
   let step: LookupStep = { kind: "missing" };
   const found = (e: LayerEntry, type: ResolvedPath["type"], body?: Buffer): LookupStep => ({
     kind: "found",
-    resolved: { path: e.path, type, size: e.size, layerIndex: e.layerIndex, layerDigest: e.layerDigest },
+    resolved: { path: e.path, type, size: e.size, mode: e.mode, layerIndex: e.layerIndex, layerDigest: e.layerDigest },
     ...(body === undefined ? {} : { body }),
   });
   await walkLayers(
@@ -313,6 +327,7 @@ type BodyStream = Readable & { resume(): unknown };
 
 class VisitedEntry implements LayerEntry {
   readonly size: number;
+  readonly mode: number;
   readonly linkTarget?: string;
   #open = true;
   #reading: Promise<Buffer> | undefined;
@@ -327,6 +342,7 @@ class VisitedEntry implements LayerEntry {
     private readonly maxBytes: number,
   ) {
     this.size = type === "file" ? header.size : 0;
+    this.mode = (header.mode ?? 0o644) & 0o7777;
     if (header.linkname) this.linkTarget = header.linkname;
   }
 

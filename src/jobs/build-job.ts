@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { type ImageReference, type Module, formatImageReference } from "../api/index.js";
 import { buildArgsFor } from "../kernel/build-job-args.js";
 import type { ModuleTarget } from "../kernel/module-target.js";
-import { JOB_TTL_SECONDS, jobLabels, ownerReferenceTo } from "./image-job.js";
-import { jobName } from "./job-name.js";
+import { validationJob } from "./validation-job.js";
 import type { Container, Job, Volume } from "./objects.js";
 
 // The build-stage Job (README "The build stage", ADR 15): the Module's own Dockerfile built for the
@@ -57,7 +56,6 @@ export function buildBuildJob(p: BuildJobParams): Job {
   const namespace = p.module.metadata.namespace ?? "";
   const module = p.module.metadata.name ?? "";
   const build = p.target.build ?? {};
-  const labels = jobLabels(p.preflight.name, module, "build", p.specHash);
   const pullSecret = p.module.spec?.imageRepoSecret?.name;
   const secrets = (build.secrets ?? []).map((s) => s.name).filter((n): n is string => !!n);
   const storageArgs = [`--root=${STORAGE_ROOT}`, `--runroot=${STORAGE_RUNROOT}`, "--storage-driver=vfs"];
@@ -108,30 +106,12 @@ export function buildBuildJob(p: BuildJobParams): Job {
     [{ name: "dockerfile", mountPath: DOCKERFILE_DIR, readOnly: true }, ...secrets.map((name, i) => ({ name: `build-secret-${i}`, mountPath: `${SECRETS_DIR}/${name}`, readOnly: true }))],
   );
   const push = container(PUSH_CONTAINER, [...storageArgs, "push", ...auth, ...tlsArgs(p.target.registryTLS), p.destination, `docker://${p.destination}`]);
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: {
-      name: jobName({ preflightUid: p.preflight.uid, namespace, module, stage: "build", specHash: p.specHash }),
-      namespace,
-      labels,
-      ownerReferences: [ownerReferenceTo(p.preflight)],
-    },
-    spec: {
-      backoffLimit: 0,
-      activeDeadlineSeconds: p.deadlineSeconds,
-      ttlSecondsAfterFinished: JOB_TTL_SECONDS,
-      template: {
-        metadata: { labels },
-        spec: {
-          restartPolicy: "Never",
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-          ...(p.push ? { initContainers: [bud], containers: [push] } : { containers: [bud] }),
-          volumes,
-        },
-      },
-    },
-  };
+  return validationJob({ preflight: p.preflight, namespace, module, stage: "build", specHash: p.specHash, deadlineSeconds: p.deadlineSeconds }, undefined, {
+    restartPolicy: "Never",
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+    ...(p.push ? { initContainers: [bud], containers: [push] } : { containers: [bud] }),
+    volumes,
+  });
 }

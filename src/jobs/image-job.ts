@@ -1,6 +1,5 @@
-import { PREFLIGHT_API_VERSION, PREFLIGHT_KIND, type Module } from "../api/index.js";
-import { jobName } from "./job-name.js";
-import { JOB_TYPE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MODULE_NAME_LABEL, PREFLIGHT_LABEL, SPEC_HASH_LABEL, labelValue } from "./labels.js";
+import type { Module } from "../api/index.js";
+import { validationJob } from "./validation-job.js";
 import type { Container, Job, Volume } from "./objects.js";
 
 // The image-stage Job (a contract: README "The validation Jobs", ADR 12). It runs the same
@@ -19,8 +18,6 @@ export const PULL_SECRET_DIR = "/var/run/secrets/kmm-preflight/pull-secret";
 export const PULL_SECRET_FILE = "config.json";
 /** The uid of the image's USER (distroless "nonroot"): numeric, so the kubelet can verify runAsNonRoot. */
 const NONROOT_UID = 65532;
-/** Finished Jobs stay this long for `kubectl logs` and `kmm-preflight status`; the verdict lives in the PFVO's status. */
-export const JOB_TTL_SECONDS = 86_400;
 
 /** image: this product's (`--job-image`); deadlineSeconds: activeDeadlineSeconds (`--job-deadline-seconds`). */
 export type ImageJobParams = CliJobParams;
@@ -40,23 +37,7 @@ export function moduleForJob(m: Module): Module {
   };
 }
 
-export const jobLabels = (preflight: string, module: string, stage: string, specHash: string): Record<string, string> => ({
-  [MANAGED_BY_LABEL]: MANAGED_BY,
-  [MODULE_NAME_LABEL]: labelValue(module),
-  [JOB_TYPE_LABEL]: stage,
-  [PREFLIGHT_LABEL]: labelValue(preflight),
-  [SPEC_HASH_LABEL]: specHash,
-});
 
-/** The Job's owner: deleting the PreflightValidationOCP deletes its Jobs. */
-export const ownerReferenceTo = (preflight: { readonly name: string; readonly uid: string }) => ({
-  apiVersion: PREFLIGHT_API_VERSION,
-  kind: PREFLIGHT_KIND,
-  name: preflight.name,
-  uid: preflight.uid,
-  controller: true,
-  blockOwnerDeletion: true,
-});
 
 export function buildImageJob(p: ImageJobParams): Job {
   return cliJob("image", p, []);
@@ -78,7 +59,6 @@ export interface CliJobParams {
 export function cliJob(stage: "image" | "sign", p: CliJobParams, extraArgs: readonly string[], extra: { readonly volumes?: readonly Volume[]; readonly mounts?: readonly NonNullable<Container["volumeMounts"]>[number][] } = {}): Job {
   const namespace = p.module.metadata.namespace ?? "";
   const module = p.module.metadata.name ?? "";
-  const labels = jobLabels(p.preflight.name, module, stage, p.specHash);
   const pullSecret = p.module.spec?.imageRepoSecret?.name;
   const volumes: Volume[] = [
     { name: "module", downwardAPI: { items: [{ path: MODULE_FILE, fieldRef: { fieldPath: `metadata.annotations['${MODULE_ANNOTATION}']` } }] } },
@@ -98,53 +78,35 @@ export function cliJob(stage: "image" | "sign", p: CliJobParams, extraArgs: read
     `--termination-message-path=${TERMINATION_MESSAGE_PATH}`,
     ...(pullSecret ? [`--pull-secret=${PULL_SECRET_DIR}/${PULL_SECRET_FILE}`] : []),
   ];
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: {
-      name: jobName({ preflightUid: p.preflight.uid, namespace, module, stage, specHash: p.specHash }),
-      namespace,
-      labels,
-      ownerReferences: [ownerReferenceTo(p.preflight)],
-    },
-    spec: {
-      backoffLimit: 0,
-      activeDeadlineSeconds: p.deadlineSeconds,
-      ttlSecondsAfterFinished: JOB_TTL_SECONDS,
-      template: {
-        metadata: { labels, annotations: { [MODULE_ANNOTATION]: JSON.stringify(moduleForJob(p.module)) } },
-        spec: {
-          restartPolicy: "Never",
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, runAsUser: NONROOT_UID, runAsGroup: NONROOT_UID, fsGroup: NONROOT_UID, seccompProfile: { type: "RuntimeDefault" } },
-          containers: [
-            {
-              name: CONTAINER_NAME,
-              image: p.image,
-              args,
-              terminationMessagePath: TERMINATION_MESSAGE_PATH,
-              terminationMessagePolicy: "File",
-              resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
-              securityContext: {
-                runAsNonRoot: true,
-                readOnlyRootFilesystem: true,
-                allowPrivilegeEscalation: false,
-                privileged: false,
-                capabilities: { drop: ["ALL"] },
-                seccompProfile: { type: "RuntimeDefault" },
-              },
-              volumeMounts: [
-                { name: "module", mountPath: MODULE_DIR, readOnly: true },
-                ...(pullSecret ? [{ name: "pull-secret", mountPath: PULL_SECRET_DIR, readOnly: true }] : []),
-                ...(extra.mounts ?? []),
-                { name: "tmp", mountPath: "/tmp" },
-              ],
-            },
-          ],
-          volumes,
+  return validationJob({ preflight: p.preflight, namespace, module, stage, specHash: p.specHash, deadlineSeconds: p.deadlineSeconds }, { [MODULE_ANNOTATION]: JSON.stringify(moduleForJob(p.module)) }, {
+    restartPolicy: "Never",
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: { runAsNonRoot: true, runAsUser: NONROOT_UID, runAsGroup: NONROOT_UID, fsGroup: NONROOT_UID, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [
+      {
+        name: CONTAINER_NAME,
+        image: p.image,
+        args,
+        terminationMessagePath: TERMINATION_MESSAGE_PATH,
+        terminationMessagePolicy: "File",
+        resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+        securityContext: {
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
         },
+        volumeMounts: [
+          { name: "module", mountPath: MODULE_DIR, readOnly: true },
+          ...(pullSecret ? [{ name: "pull-secret", mountPath: PULL_SECRET_DIR, readOnly: true }] : []),
+          ...(extra.mounts ?? []),
+          { name: "tmp", mountPath: "/tmp" },
+        ],
       },
-    },
-  };
+    ],
+    volumes,
+  });
 }

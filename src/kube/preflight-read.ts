@@ -8,7 +8,7 @@ import { withSignal } from "./request-options.js";
 import { JOBS, PODS } from "./resources.js";
 
 // One-shot reads of PreflightValidationOCP objects, for commands that ask once and exit (`status`).
-// The server reads its watch-backed cache instead (preflight-cache.ts).
+// The server reads its watch-backed cache instead (an informer, src/kube/informer.ts).
 
 export interface PreflightReaderOptions extends ClusterConfigOptions {
   /** Give up on a request that has not been answered after this long. @default 30000 */

@@ -19,14 +19,8 @@ export const CONFIG_MAPS: ResourceType = { group: "", version: "v1", kind: "Conf
 export const SECRETS: ResourceType = { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true };
 export const EVENTS: ResourceType = { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true };
 
-export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/${r.version}` : r.version);
-
 /** `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`, or `/api/v1/...` for the core group; all namespaces without `namespace`. */
 export function collectionPath(r: ResourceType, namespace?: string): string {
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   return `${base}${r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${r.plural}`;
 }
-
-/** `kind.group "namespace/name"`, for logs and messages. */
-export const describeObject = (r: ResourceType, name: string, namespace?: string): string =>
-  `${r.group ? `${r.kind}.${r.group}` : r.kind} "${namespace ? `${namespace}/` : ""}${name}"`;

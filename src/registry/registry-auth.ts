@@ -22,6 +22,26 @@ export interface Endpoint {
  */
 const endpointKey = (ep: Endpoint): string => `${ep.origin} ${ep.verify ? "verified" : "unverified"}`;
 
+/**
+ * What a request needs to do in a registry: pull from `repository`, or push to it too; a cross-repository
+ * mount also pulls from `mountFrom` (a repository of the same registry). A bearer token is asked for
+ * exactly these scopes; credentials are those for `repository`.
+ */
+export interface Access {
+  readonly repository: string;
+  /** @default false (pull only) */
+  readonly push?: boolean;
+  readonly mountFrom?: string;
+}
+
+/** The token scopes of an access (distribution's token spec): `repository:<name>:pull[,push]`. */
+export function accessScopes(access: Access): string[] {
+  const own = `repository:${access.repository}:${access.push ? "pull,push" : "pull"}`;
+  return access.mountFrom !== undefined && access.mountFrom !== access.repository ? [own, `repository:${access.mountFrom}:pull`] : [own];
+}
+
+const toAccess = (a: string | Access): Access => (typeof a === "string" ? { repository: a } : a);
+
 /** What to send with a request to the registry. */
 export interface Authorization {
   readonly scheme: AuthScheme["scheme"];
@@ -86,12 +106,14 @@ export class RegistryAuth {
    * Replaces the cached scheme of a registry with the one from a 401's challenge, and drops its cached
    * token for `repository` so that the next `authorize` fetches a new one.
    */
-  learn(ep: Endpoint, repository: string, scheme: AuthScheme): void {
+  learn(ep: Endpoint, access: string | Access, scheme: AuthScheme): void {
     this.schemes.set(endpointKey(ep), Promise.resolve(scheme));
-    if (scheme.scheme === "bearer") this.tokens.delete(tokenKey(ep, scheme, pullScope(repository)));
+    if (scheme.scheme === "bearer") this.tokens.delete(tokenKey(ep, scheme, accessScopes(toAccess(access))));
   }
 
-  async authorize(ep: Endpoint, repository: string, image: string, signal: AbortSignal | undefined): Promise<Authorization> {
+  /** The authorization for `access` (a repository name: pull only). */
+  async authorize(ep: Endpoint, access: string | Access, image: string, signal: AbortSignal | undefined): Promise<Authorization> {
+    const { repository } = toAccess(access);
     const scheme = await this.scheme(ep, image, signal);
     const creds = this.credentials?.(ep.registry, repository);
     switch (scheme.scheme) {
@@ -101,7 +123,7 @@ export class RegistryAuth {
         if (creds && "password" in creds) return { scheme: "basic", header: basicHeader(creds), credentialsSent: true };
         return { scheme: "basic", credentialsSent: false };
       case "bearer": {
-        const token = await this.token(ep, scheme, repository, creds, image, signal);
+        const token = await this.token(ep, scheme, toAccess(access), creds, image, signal);
         return { scheme: "bearer", header: `Bearer ${token}`, credentialsSent: creds !== undefined };
       }
     }
@@ -110,13 +132,13 @@ export class RegistryAuth {
   private async token(
     ep: Endpoint,
     scheme: Extract<AuthScheme, { scheme: "bearer" }>,
-    repository: string,
+    access: Access,
     creds: Credentials | undefined,
     image: string,
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    const scope = pullScope(repository);
-    const key = tokenKey(ep, scheme, scope);
+    const scopes = accessScopes(access);
+    const key = tokenKey(ep, scheme, scopes);
     const cached = this.tokens.get(key);
     if (cached) {
       const t = await cached.catch(() => undefined);
@@ -125,7 +147,7 @@ export class RegistryAuth {
     }
     let p = this.tokens.get(key);
     if (!p) {
-      p = this.fetchToken(ep, scheme, scope, repository, creds, image, signal);
+      p = this.fetchToken(ep, scheme, scopes, access, creds, image, signal);
       this.tokens.set(key, p);
       p.catch(() => {
         if (this.tokens.get(key) === p) this.tokens.delete(key);
@@ -137,13 +159,13 @@ export class RegistryAuth {
   private async fetchToken(
     ep: Endpoint,
     scheme: Extract<AuthScheme, { scheme: "bearer" }>,
-    scope: string,
-    repository: string,
+    scopes: readonly string[],
+    access: Access,
     creds: Credentials | undefined,
     image: string,
     signal: AbortSignal | undefined,
   ): Promise<CachedToken> {
-    const ctx: RequestContext = { image, registry: ep.registry, repository, object: "token", credentialsSent: creds !== undefined };
+    const ctx: RequestContext = { image, registry: ep.registry, repository: access.repository, object: "token", credentialsSent: creds !== undefined, ...(access.push && { action: "push" as const }) };
     let realm: URL;
     try {
       realm = new URL(scheme.realm);
@@ -164,7 +186,8 @@ export class RegistryAuth {
     let reply;
     if (creds && "identityToken" in creds) {
       // docker's OAuth2 flow for identity tokens: a refresh_token grant posted to the realm.
-      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: creds.identityToken, client_id: "kmm-preflight", scope });
+      // OAuth2 separates scopes with spaces.
+      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: creds.identityToken, client_id: "kmm-preflight", scope: scopes.join(" ") });
       if (scheme.service !== undefined) form.set("service", scheme.service);
       reply = await this.transport.fetchSmall(
         realm,
@@ -175,7 +198,7 @@ export class RegistryAuth {
     } else {
       const url = new URL(realm);
       if (scheme.service !== undefined) url.searchParams.set("service", scheme.service);
-      url.searchParams.append("scope", scope);
+      for (const scope of scopes) url.searchParams.append("scope", scope);
       if (creds) url.searchParams.set("account", creds.username);
       reply = await this.transport.fetchSmall(
         url,
@@ -198,12 +221,8 @@ export class RegistryAuth {
   }
 }
 
-export function pullScope(repository: string): string {
-  return `repository:${repository}:pull`;
-}
-
-function tokenKey(ep: Endpoint, scheme: Extract<AuthScheme, { scheme: "bearer" }>, scope: string): string {
-  return JSON.stringify([endpointKey(ep), scheme.realm, scheme.service ?? "", scope]);
+function tokenKey(ep: Endpoint, scheme: Extract<AuthScheme, { scheme: "bearer" }>, scopes: readonly string[]): string {
+  return JSON.stringify([endpointKey(ep), scheme.realm, scheme.service ?? "", ...scopes]);
 }
 
 function basicHeader(c: { readonly username: string; readonly password: string }): string {

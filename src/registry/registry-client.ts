@@ -17,13 +17,14 @@ import {
   type ImageManifest,
   type Platform,
 } from "./manifest.js";
-import { RegistryAuth, type Authorization, type Endpoint } from "./registry-auth.js";
+import { RegistryAuth, type Access, type Authorization, type Endpoint } from "./registry-auth.js";
 import { RegistryError, classifyNetworkError, classifyResponse, parseErrorBody, type RequestContext } from "./registry-error.js";
 import type { BackoffOptions } from "../util/backoff.js";
 import { type Clock, systemClock } from "../util/clock.js";
 import { DEFAULT_BACKOFF } from "./retry-policy.js";
 import { MAX_ERROR_BODY_BYTES, Transport, abandon, readLimited, type Exchange, type SendInit, type SmallReply } from "./transport.js";
 import { describeMismatch, verifyChunks } from "./verify.js";
+import { blobExists, pushBlob, putManifest, type BlobContent, type PushChannel, type PushedBlob } from "./registry-push.js";
 import { parseWwwAuthenticate, pickAuthScheme, type AuthScheme } from "./www-authenticate.js";
 
 export interface RegistryClientOptions {
@@ -71,6 +72,16 @@ export interface RequestOptions {
   readonly tls?: TLSOptions;
 }
 
+export interface PushBlobOptions extends RequestOptions {
+  /**
+   * An image of the same registry whose repository may hold the blob: it is mounted from there
+   * (no bytes sent) when the registry allows it. Ignored for another registry.
+   */
+  readonly mountFrom?: string | ImageReference;
+  /** Chunk size of a streamed upload. @default DEFAULT_CHUNK_BYTES (8 MiB) */
+  readonly chunkBytes?: number;
+}
+
 export interface GetImageOptions extends RequestOptions {
   /** Overrides the client's platform for this image. */
   readonly platform?: Platform;
@@ -82,6 +93,8 @@ export interface ResolvedImage {
   readonly digest: string;
   /** Media type of what the reference resolves to (an index or a manifest). */
   readonly mediaType: string;
+  /** The image manifest exactly as the registry served it (its digest is `manifestDigest`). */
+  readonly manifestBytes: Buffer;
   /** Digest of the image manifest: `digest` unless the reference resolved to an index. */
   readonly manifestDigest: string;
   readonly manifest: ImageManifest;
@@ -171,6 +184,7 @@ export class RegistryClient {
       digest: top.digest,
       mediaType: topMediaType,
       manifestDigest: current.digest,
+      manifestBytes: current.bytes,
       manifest: parsed.manifest,
       ...(platform && { platform }),
     };
@@ -216,6 +230,57 @@ export class RegistryClient {
     return Readable.from(verified, { objectMode: false });
   }
 
+  /** Whether the reference's repository holds the blob `digest` (HEAD; pull access). */
+  async hasBlob(reference: string | ImageReference, digest: string, opts: RequestOptions = {}): Promise<boolean> {
+    return blobExists(this.channel(toReference(reference), opts, false), digest);
+  }
+
+  /**
+   * Makes the blob `desc` exist in the reference's repository, with push access: skipped when it is
+   * there (HEAD), mounted from `opts.mountFrom` when that is a repository of the same registry and the
+   * registry agrees, else uploaded from `content` (bytes in memory: one PUT; a stream: PATCH chunks,
+   * reopened when the upload is retried). The content is checked against `desc` (digest and size).
+   */
+  async pushBlob(reference: string | ImageReference, desc: Descriptor, content: BlobContent, opts: PushBlobOptions = {}): Promise<PushedBlob> {
+    const ref = toReference(reference);
+    const from = opts.mountFrom === undefined ? undefined : toReference(opts.mountFrom);
+    const mountFrom = from && registryApiHost(from.registry) === registryApiHost(ref.registry) ? from.repository : undefined;
+    return pushBlob(this.channel(ref, opts, true), desc, content, { ...(mountFrom !== undefined && { mountFrom }), ...(opts.chunkBytes !== undefined && { chunkBytes: opts.chunkBytes }) });
+  }
+
+  /**
+   * PUTs an image manifest (or index) under the reference's tag (or its digest, which must be the
+   * manifest's), with push access; every blob it names must be pushed first. Returns the manifest's digest.
+   */
+  async putManifest(reference: string | ImageReference, manifest: Buffer, mediaType: string, opts: RequestOptions = {}): Promise<string> {
+    const ref = toReference(reference);
+    if (manifest.length > this.maxManifestBytes) {
+      throw new RegistryError({ kind: "Unsupported", message: `${formatImageReference(ref)}: the manifest is larger than the ${this.maxManifestBytes} bytes the client sends` });
+    }
+    return putManifest(this.channel(ref, opts, true), ref.tag ?? ref.digest ?? "latest", manifest, mediaType);
+  }
+
+  /** Requests to one repository with pull or push access, for the push protocol (registry-push.ts). */
+  private channel(ref: ImageReference, opts: RequestOptions, push: boolean): PushChannel {
+    const ep = this.endpoint(ref.registry, opts.tls);
+    const image = formatImageReference(ref);
+    const tooLarge = (limit: number) => new RegistryError({ kind: "Unsupported", message: `${image}: the registry's answer is larger than the ${limit} bytes the client reads` });
+    return {
+      image,
+      registry: ep.registry,
+      repository: ref.repository,
+      origin: ep.origin,
+      request: (method, url, o) => {
+        const access: Access = { repository: ref.repository, push, ...(o.mountFrom !== undefined && { mountFrom: o.mountFrom }) };
+        const base = { image, registry: ep.registry, repository: ref.repository, object: o.object, ...(push && { action: "push" as const }), ...(o.by && { by: o.by }), ...(o.digest && { digest: o.digest }) };
+        const send = (init: SendInit) =>
+          this.transport.fetchSmall(url, { ...init, method, ...(o.headers && { headers: o.headers }), ...(o.body && { body: o.body }), ...(o.once && { retries: 0 }) }, MAX_ERROR_BODY_BYTES, tooLarge);
+        return this.authorized(ep, access, image, base, opts.signal, send, async () => undefined);
+      },
+      retryOperation: (operation) => this.transport.retryOperation({ image, host: new URL(ep.origin).host }, opts.signal, operation),
+    };
+  }
+
   /**
    * distribution answers MANIFEST_UNKNOWN both for a missing tag and for a missing repository; the tags
    * list tells them apart (NAME_UNKNOWN), so the message can say which name to fix. Any other outcome
@@ -254,7 +319,7 @@ export class RegistryClient {
    */
   private async authorized<R extends { status: number; headers: SmallReply["headers"] }>(
     ep: Endpoint,
-    repository: string,
+    access: string | Access,
     image: string,
     base: Omit<RequestContext, "credentialsSent">,
     signal: AbortSignal | undefined,
@@ -267,7 +332,7 @@ export class RegistryClient {
       ...(a.header !== undefined && { authorization: { origin: ep.origin, header: a.header } }),
       ...(signal && { signal }),
     });
-    let auth = await this.auth.authorize(ep, repository, image, signal);
+    let auth = await this.auth.authorize(ep, access, image, signal);
     let reply = await send(initFor(auth));
     let insufficientScope = false;
     if (reply.status === 401) {
@@ -275,8 +340,8 @@ export class RegistryClient {
       insufficientScope = isInsufficientScope(scheme);
       // Retry once when there is something new to send: a fresh token, or credentials for a newly learned scheme.
       if (scheme && (scheme.scheme === "bearer" || scheme.scheme !== auth.scheme)) {
-        this.auth.learn(ep, repository, scheme);
-        const next = await this.auth.authorize(ep, repository, image, signal);
+        this.auth.learn(ep, access, scheme);
+        const next = await this.auth.authorize(ep, access, image, signal);
         if (next.header !== undefined) {
           await discard(reply);
           auth = next;

@@ -64,6 +64,28 @@ describe("classifyResponse()", () => {
     }
   });
 
+  describe("given a refusal while pushing", () => {
+    const push = { action: "push" as const };
+    const cases: [string, number, sut.RegistryErrorBody, Partial<sut.RequestContext>, sut.RegistryErrorKind, RegExp][] = [
+      ["a token without push scope", 401, body("UNAUTHORIZED"), { ...push, credentialsSent: true, insufficientScope: true }, "Forbidden", /the credentials may not push to org\/img/],
+      ["a 403 with credentials", 403, body("DENIED"), { ...push, credentialsSent: true }, "Forbidden", /the credentials may not push to org\/img$/],
+      ["a 403 without credentials", 403, body("DENIED"), push, "Forbidden", /anonymous pushes to org\/img are not allowed/],
+      ["a 403 from the token server", 403, body(), { ...push, object: "token", credentialsSent: true }, "Forbidden", /may not push to it$/],
+      ["a repository the registry will not create", 404, body("NAME_UNKNOWN"), push, "NotFound", /does not create repositories on push/],
+    ];
+    for (const [name, status, b, c, kind, message] of cases) {
+      it(`says push for ${name}`, () => {
+        const e = sut.classifyResponse(status, b, ctx(c));
+        assert.equal(e.kind, kind);
+        assert.match(e.message, message);
+      });
+    }
+    it("retries an upload the registry forgot (BLOB_UPLOAD_UNKNOWN) from its start", () => {
+      const e = sut.classifyResponse(404, body("BLOB_UPLOAD_UNKNOWN"), ctx({ ...push, object: "blob" }));
+      assert.deepEqual([e.kind, e.retryable], ["NotFound", true]);
+    });
+  });
+
   describe("given a missing tag", () => {
     it("says so, starting with the image, with status and code", () => {
       const e = sut.classifyResponse(404, body("MANIFEST_UNKNOWN"), ctx());

@@ -95,6 +95,8 @@ export interface RequestContext {
   readonly registry: string;
   readonly repository: string;
   readonly object: "manifest" | "blob" | "token" | "ping";
+  /** Set when the request writes (an upload, a manifest PUT, their token): the messages say push. @default pull */
+  readonly action?: "push";
   /** For manifests: fetched by tag or by digest (the hint differs). */
   readonly by?: "tag" | "digest";
   /** For blobs: the digest. */
@@ -138,23 +140,30 @@ export function classifyResponse(status: number, body: RegistryErrorBody, ctx: R
     });
 
   const denied = codes.includes("DENIED") || ctx.insufficientScope === true;
+  const push = ctx.action === "push";
+  const verb = push ? "push to" : "pull";
   if (ctx.object === "token") {
     if (status === 401) {
       return make("Unauthorized", ctx.credentialsSent
         ? `the token server of ${ctx.registry} rejected the credentials`
         : `the token server of ${ctx.registry} requires credentials for ${ctx.repository}`);
     }
-    if (status === 403) return make("Forbidden", `the token server of ${ctx.registry} refused access to ${ctx.repository}; the credentials may not pull it`);
+    if (status === 403) return make("Forbidden", `the token server of ${ctx.registry} refused access to ${ctx.repository}; the credentials may not ${verb} it`);
   }
   if (status === 401) {
     // A bearer token that was issued with credentials but lacks the scope: the credentials are fine, the access is not.
-    if (denied && ctx.credentialsSent) return make("Forbidden", `the credentials may not pull ${ctx.repository} (or the repository does not exist)`);
+    if (denied && ctx.credentialsSent) return make("Forbidden", `the credentials may not ${verb} ${ctx.repository} (or the repository does not exist)`);
     return make("Unauthorized", ctx.credentialsSent ? `${ctx.registry} rejected the credentials` : `${ctx.registry} requires credentials for ${ctx.repository}`);
   }
   if (status === 403) {
     return make("Forbidden", ctx.credentialsSent
-      ? `the credentials may not pull ${ctx.repository}`
-      : `anonymous pulls of ${ctx.repository} are not allowed; ${ctx.registry} requires credentials`);
+      ? `the credentials may not ${verb} ${ctx.repository}`
+      : `anonymous ${push ? "pushes to" : "pulls of"} ${ctx.repository} are not allowed; ${ctx.registry} requires credentials`);
+  }
+  if (status === 404 && push) {
+    // The registry forgot an upload (expired, or another replica behind a load balancer): start it again.
+    if (codes.includes("BLOB_UPLOAD_UNKNOWN")) return make("NotFound", `${ctx.registry} does not know the upload any more; it is started again`, true);
+    if (codes.includes("NAME_UNKNOWN")) return make("NotFound", `the repository ${ctx.repository} does not exist on ${ctx.registry}, which does not create repositories on push; create it first`);
   }
   if (status === 404) {
     if (codes.includes("NAME_UNKNOWN")) return make("NotFound", `the repository ${ctx.repository} does not exist on ${ctx.registry}`);

@@ -41,9 +41,12 @@ export interface SmallReply {
 }
 
 export interface SendInit {
-  readonly method?: "GET" | "POST";
+  readonly method?: "GET" | "HEAD" | "POST" | "PUT" | "PATCH";
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** Sent again as is after a redirect or on a retry. */
+  readonly body?: string | Buffer;
+  /** Overrides the transport's retries for this request: 0 for requests that are not idempotent (a blob upload's PUT). */
+  readonly retries?: number;
   /** Sent only to requests whose origin is `origin`, never after a redirect to another host. */
   readonly authorization?: { readonly origin: string; readonly header: string };
   /** Verify the server's certificate. */
@@ -152,15 +155,38 @@ export class Transport {
       } finally {
         clearTimeout(timeout);
       }
-      if (!error.retryable || n >= this.o.retries) throw error;
-      let delay = backoffDelay(n, this.o.backoff, this.o.random);
-      if (error.retryAfterMs !== undefined) {
-        if (error.retryAfterMs > this.o.maxRetryAfterMs) throw error;
-        delay = Math.max(delay, error.retryAfterMs);
+      await this.backOff(error, n, init.retries ?? this.o.retries, { image: init.ctx.image, host }, init.signal);
+    }
+  }
+
+  /** Waits before attempt n+2 after attempt n+1 failed with `error`, or throws it when it is not to be retried. */
+  private async backOff(error: RegistryError, n: number, retries: number, where: { image: string; host: string }, signal: AbortSignal | undefined): Promise<void> {
+    if (!error.retryable || n >= retries) throw error;
+    let delay = backoffDelay(n, this.o.backoff, this.o.random);
+    if (error.retryAfterMs !== undefined) {
+      if (error.retryAfterMs > this.o.maxRetryAfterMs) throw error;
+      delay = Math.max(delay, error.retryAfterMs);
+    }
+    this.o.log?.warn("registry request failed, retrying", { ...where, attempt: n + 1, of: retries + 1, delayMs: delay, kind: error.kind, status: error.status });
+    await this.o.clock.sleep(delay, signal);
+    signal?.throwIfAborted();
+  }
+
+  /**
+   * Runs an operation of several requests (a blob upload: start, data, commit) again from its start
+   * when it fails with a retryable RegistryError, with the same backoff as single requests. Its
+   * requests should not retry on their own (`retries: 0`): a half-done upload cannot be resumed safely.
+   */
+  async retryOperation<T>(where: { image: string; host: string }, signal: AbortSignal | undefined, operation: () => Promise<T>): Promise<T> {
+    for (let n = 0; ; n++) {
+      signal?.throwIfAborted();
+      try {
+        return await operation();
+      } catch (err) {
+        if (signal?.aborted) throw signal.reason;
+        if (!(err instanceof RegistryError)) throw err;
+        await this.backOff(err, n, this.o.retries, where, signal);
       }
-      this.o.log?.warn("registry request failed, retrying", { image: init.ctx.image, host, attempt: n + 1, of: this.o.retries + 1, delayMs: delay, kind: error.kind, status: error.status });
-      await this.o.clock.sleep(delay, init.signal);
-      init.signal?.throwIfAborted();
     }
   }
 
@@ -181,6 +207,11 @@ export class Transport {
       const ex = await this.sendOnce(url, init, signal);
       await this.throwIfRetryable(ex, init);
       const ok = ex.status >= 200 && ex.status < 300;
+      // A HEAD's Content-Length is the size of what a GET would send, not of a body: there is none to read.
+      if (init.method === "HEAD") {
+        await ex.body.dump().catch(() => undefined);
+        return { url: ex.url, status: ex.status, headers: ex.headers, bytes: Buffer.alloc(0) };
+      }
       const bytes = await readLimited(ex.body, ex.headers, ok ? limit : MAX_ERROR_BODY_BYTES).catch((err: unknown) => {
         if (err instanceof TooLarge) {
           if (ok) throw tooLarge(err.size);

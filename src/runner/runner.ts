@@ -12,7 +12,7 @@ import type { Clock } from "../util/clock.js";
 import { KernelLookups, type KernelSource } from "./kernel-lookups.js";
 import { type RunnerCaches, clusterView, startRunnerCaches } from "./kube-ports.js";
 import type { ClusterWriter } from "./ports.js";
-import { RunnerMemory, reconcilePreflight } from "./reconcile.js";
+import { type ReconcileDeps, RunnerMemory, reconcilePreflight } from "./reconcile.js";
 import { WorkQueue } from "./work-queue.js";
 
 // The job runner (ADR 12): watch events queue the PreflightValidationOCP they concern, a cron sweep
@@ -56,8 +56,8 @@ export function startRunner(o: RunnerOptions): Runner {
   const memory = new RunnerMemory();
   const metrics = o.metrics?.({ queueDepth: () => queue.depth, runningJobs: () => view.activeJobs().length });
   const kernels = new KernelLookups({ source: o.kernelSource, onSettled: (name) => queue.add(name), clock: o.clock });
-  let jobImage = typeof o.config.jobImage === "string" ? o.config.jobImage : undefined;
-  const deps = { view, writer: o.writer, kernels, get config() { return { ...o.config, jobImage: jobImage ?? "" }; }, clock: o.clock, log, memory, ...(metrics && { metrics }) };
+  /** Set once this replica leads and knows the Jobs' image; the worker only runs then. */
+  let deps: ReconcileDeps | undefined;
   let sweepFailures: number | undefined;
   /** Aborts when this replica stops leading: a sweep waiting on the queue then gives up. */
   let leadership: AbortSignal | undefined;
@@ -95,7 +95,7 @@ export function startRunner(o: RunnerOptions): Runner {
     queueEach([ownerName(job ?? (pod && jobOfPod(pod))) ?? ""]);
   });
 
-  const worker = (name: string) => reconcilePreflight(name, deps);
+  const worker = (name: string) => reconcilePreflight(name, deps!);
   const onError = (name: string, err: unknown, retryInMs: number) => {
     metrics?.reconcileFailed();
     if (sweepFailures !== undefined) sweepFailures++;
@@ -124,8 +124,9 @@ export function startRunner(o: RunnerOptions): Runner {
   }
 
   o.manager.runWhileLeading("runner", async (signal) => {
+    const jobImage = typeof o.config.jobImage === "string" ? o.config.jobImage : (deps?.config.jobImage ?? (await o.config.jobImage()));
+    deps = { view, writer: o.writer, kernels, config: { ...o.config, jobImage }, clock: o.clock, log, memory, ...(metrics && { metrics }) };
     leadership = signal;
-    if (jobImage === undefined && typeof o.config.jobImage === "function") jobImage = await o.config.jobImage();
     const cron = CronJob.from({
       cronTime: o.config.sweepSchedule,
       onTick: () => void sweep().catch((err: unknown) => log.error("sweep failed", { error: describeError(err) })),

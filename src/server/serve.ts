@@ -11,7 +11,8 @@ import { CertificateReloader } from "../certs/reloader.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadClusterConfig } from "../kube/cluster-config.js";
 import { PREFLIGHTS } from "../kube/resources.js";
-import type { PreflightCache } from "../kube/preflight-cache.js";
+import type { Informer } from "../kube/informer.js";
+import type { PreflightValidationOCP } from "../api/index.js";
 import { type Manager, createManager } from "../manager/manager.js";
 import { createEventRecorder } from "../kube/event-recorder.js";
 import { readPullSecret } from "../kube/pull-secret.js";
@@ -89,7 +90,7 @@ function startManager(kc: KubeConfig, config: ServeConfig, deps: ServeDeps, metr
 }
 
 /** The job runner (ADR 12), as the leader's work: validation Jobs and status for every PreflightValidationOCP. */
-function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: PreflightCache, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics, identity: string): Runner {
+function runValidationJobs(kc: KubeConfig, manager: Manager, preflights: Informer<PreflightValidationOCP>, config: ServeConfig, deps: ServeDeps, metrics: ServerMetrics, identity: string): Runner {
   const writer = createWriter(kc);
   const recorder = createEventRecorder(writer, { component: "kmm-preflight", instance: identity, clock: systemClock });
   return startRunner({
@@ -139,7 +140,7 @@ export async function startServer(config: ServeConfig, deps: ServeDeps): Promise
 
 async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: (() => unknown)[]): Promise<RunningServer> {
   const kc = clusterConfig(config, deps, log);
-  let cache: PreflightCache | undefined;
+  let cache: Informer<PreflightValidationOCP> | undefined;
   const lister: PreflightLister = { list: () => cache?.list() };
   const metrics = createServerMetrics({ ...(kc && { preflights: lister.list }) });
   // Started last (below, once serving), so a replica that failed to start never leads.

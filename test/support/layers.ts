@@ -17,6 +17,8 @@ export interface TestEntry {
   readonly type?: "file" | "directory" | "symlink" | "link";
   readonly body?: string | Buffer;
   readonly linkname?: string;
+  /** Permission bits. @default tar-stream's (0o644 for files, 0o755 for directories) */
+  readonly mode?: number;
 }
 
 export const file = (name: string, body: string | Buffer = `contents of ${name}`): TestEntry => ({ name, body });
@@ -40,7 +42,7 @@ export async function tarOf(entries: readonly TestEntry[]): Promise<Buffer> {
   })();
   for (const e of entries) {
     const body = e.body === undefined ? undefined : Buffer.from(e.body);
-    const header = { name: e.name, type: e.type ?? "file", ...(e.linkname ? { linkname: e.linkname } : {}), mtime: new Date(0), uid: 0, gid: 0, uname: "root", gname: "root" } as const;
+    const header = { name: e.name, type: e.type ?? "file", ...(e.linkname ? { linkname: e.linkname } : {}), ...(e.mode !== undefined && { mode: e.mode }), mtime: new Date(0), uid: 0, gid: 0, uname: "root", gname: "root" } as const;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
       if (body) p.entry(header, body, done);

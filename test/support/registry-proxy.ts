@@ -43,8 +43,16 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+export interface ProxyOptions {
+  /**
+   * Forward the client's Host header instead of the target's, so that the registry's Location headers
+   * (upload sessions) point back at the proxy and the whole upload passes through it. @default false
+   */
+  readonly keepHost?: boolean;
+}
+
 /** Starts a proxy to `target` (e.g. a RunningRegistry's url, which must be plain HTTP). */
-export async function startRegistryProxy(target: string): Promise<RunningProxy> {
+export async function startRegistryProxy(target: string, opts: ProxyOptions = {}): Promise<RunningProxy> {
   const upstream = new URL(target);
   const requests: ProxiedRequest[] = [];
   let rules: { rule: FaultRule; left: number }[] = [];
@@ -69,7 +77,7 @@ export async function startRegistryProxy(target: string): Promise<RunningProxy> 
       res.writeHead(f.status, { "content-length": String(Buffer.byteLength(body)), ...f.headers }).end(body);
       return;
     }
-    const headers = { ...req.headers, host: upstream.host };
+    const headers = opts.keepHost ? req.headers : { ...req.headers, host: upstream.host };
     const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
