@@ -1,33 +1,72 @@
 // `node --import tsx scripts/run-tests.ts <unit|integration|all> [--root DIR] [--timeout MS] [node test flags...]`:
-// runs a suite's test files (scripts/test-files.ts) with Node's test runner, two files at a time, each
-// under --test-timeout so that a hanging test fails the run instead of holding it. Exits with the
-// runner's code. `npm test`, `npm run test:unit` and `npm run test:integration` call it.
+// runs a suite's test files (scripts/test-files.ts), two at a time, each in a Node test-runner process
+// of its own under --test-timeout, and kills a file's process that has not exited by its deadline, so
+// that a hanging test fails the run instead of holding it. Prints every file's TAP and a summary, and
+// exits 1 when any test failed or any file was killed. `npm test`, `npm run test:unit` and
+// `npm run test:integration` call it.
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { findTestFiles, isTestSuite, TEST_SUITES } from "./test-files.js";
 
 /**
- * Node 20 applies --test-timeout to each file as a whole (its child process is cancelled); newer Nodes
- * apply it to each test (nodejs/node#57672). So the limit is set above the slowest file (about 40 s
- * alone, twice that with two files at a time on two busy cores) and far below a hang worth noticing.
+ * Node 20 applies --test-timeout to each file as a whole; newer Nodes apply it to each test
+ * (nodejs/node#57672), and a test cut off there may leave a socket or timer that keeps its file's
+ * process alive for good. So every file also gets a deadline: twice the timeout plus a margin, after
+ * which its process is killed and the file counts as failed. (`--test-force-exit` would end such a
+ * process too, but on Node 20 and 24 alike it ended files before all their tests had run: tests went
+ * missing from the count without failing.)
  */
 const TEST_TIMEOUT_MS = 180_000;
+const DEADLINE_MARGIN_MS = 5_000;
 const CONCURRENCY = 2;
-/**
- * Node 22 and later time out each test rather than each file, so a file whose timed-out test left a
- * socket or timer open would never exit, nor would the run: --test-force-exit ends it once its tests are
- * done. Not on Node 20, which cancels the whole file anyway, and where the flag ended some files before
- * all their tests had run (26 fewer tests counted).
- */
-const FORCE_EXIT = Number(process.versions.node.split(".")[0]) >= 22 ? ["--test-force-exit"] : [];
 
 const USAGE = `usage: run-tests.ts <${Object.keys(TEST_SUITES).join("|")}> [--root DIR] [--timeout MS] [node test flags...]`;
 
-function main(argv: readonly string[]): void {
+interface FileResult {
+  readonly file: string;
+  readonly code: number | null;
+  readonly killed: boolean;
+  readonly tests: number;
+  readonly failed: number;
+  readonly seconds: number;
+}
+
+/** The `# tests N` and `# fail N` lines of a file's TAP summary. */
+function counts(tap: string): { tests: number; failed: number } {
+  const n = (key: string) => Number(new RegExp(`^# ${key} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
+  return { tests: n("tests"), failed: n("fail") + n("cancelled") };
+}
+
+function runFile(file: string, timeoutMs: number, passThrough: readonly string[]): Promise<FileResult> {
+  const started = performance.now();
+  // Child output is printed whole once the file is done, so that two files' lines never interleave.
+  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", `--test-timeout=${timeoutMs}`, ...passThrough, file], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+  let killed = false;
+  const deadline = setTimeout(() => {
+    killed = true;
+    child.kill("SIGKILL");
+  }, timeoutMs * 2 + DEADLINE_MARGIN_MS);
+  return new Promise((resolve) => {
+    child.once("exit", (code) => {
+      clearTimeout(deadline);
+      const seconds = (performance.now() - started) / 1000;
+      process.stdout.write(`# file ${file}\n${out}`);
+      if (killed) process.stdout.write(`# ${file}: its process was still running ${Math.round(seconds)} s after it started (a test cut off at the timeout left it running); killed\n`);
+      const { tests, failed } = counts(out);
+      // A killed process never printed its counts: its file has at least the test that was cut off.
+      resolve({ file, code, killed, tests, failed: killed ? Math.max(failed, 1) : failed, seconds });
+    });
+  });
+}
+
+async function main(argv: readonly string[]): Promise<number> {
   const [suite, ...rest] = argv;
   if (suite === undefined || !isTestSuite(suite)) {
     console.error(USAGE);
-    process.exit(2);
+    return 2;
   }
   let root = process.cwd();
   let timeoutMs = TEST_TIMEOUT_MS;
@@ -38,18 +77,27 @@ function main(argv: readonly string[]): void {
     else if (a === "--timeout" && /^\d+$/.test(rest[i + 1] ?? "")) timeoutMs = Number(rest[++i]);
     else passThrough.push(a);
   }
-  const files = findTestFiles(root, suite).map((f) => path.join(root, f));
+  const files = findTestFiles(root, suite).map((f) => path.relative(process.cwd(), path.join(root, f)));
   if (files.length === 0) {
     console.error(`no *.test.ts below ${TEST_SUITES[suite].join(", ")} in ${root}`);
-    process.exit(1);
+    return 1;
   }
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--test", `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${timeoutMs}`, ...FORCE_EXIT, ...passThrough, ...files.map((f) => path.relative(process.cwd(), f))],
-    { stdio: "inherit" },
+  const results: FileResult[] = [];
+  const queue = [...files];
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => (stopping = true));
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, files.length) }, async () => {
+      for (let f = queue.shift(); f !== undefined && !stopping; f = queue.shift()) results.push(await runFile(f, timeoutMs, passThrough));
+    }),
   );
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  const bad = results.filter((r) => r.killed || r.code !== 0 || r.failed > 0);
+  const tests = results.reduce((n, r) => n + r.tests, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 3).map((r) => `${r.file} ${r.seconds.toFixed(0)} s`);
+  process.stdout.write(`# files ${results.length} of ${files.length}, tests ${tests}, failed ${failed}, files failed ${bad.length}; slowest: ${slowest.join(", ")}\n`);
+  for (const r of bad) process.stdout.write(`# FAILED ${r.file}${r.killed ? " (killed at its deadline)" : r.failed ? ` (${r.failed} failed)` : ` (exit code ${r.code})`}\n`);
+  return bad.length || results.length < files.length ? 1 : 0;
 }
 
-main(process.argv.slice(2));
+main(process.argv.slice(2)).then((code) => process.exit(code));
