@@ -347,6 +347,21 @@ describe("planPreflight()", () => {
       assert.match(e.statusReason!, /cannot create the image-stage Job: .*exceeded quota/);
       assert.deepEqual(plan.create, []);
     });
+
+    it("creates a refused Job again once the error backoff has passed, and counts a second refusal as a second error", () => {
+      const start = step(observed({ modules: [mod("gpu")] }), T0);
+      const key = `drivers/${start.plan.create[0]!.metadata.name}`;
+      const refusedAt = (ms: number) => new Map([[key, { message: "HTTP 403: exceeded quota: compute", at: iso(ms) }]]);
+      const refused = step(observed({ preflight: start.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 1000) }), T0 + 2000);
+      assert.equal(refused.plan.requeueAfterMs, T0 + 1000 + 10_000 - (T0 + 2000));
+      const before = step(observed({ preflight: refused.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 1000) }), T0 + 1000 + 10_000 - 1);
+      assert.deepEqual(before.plan.create, []);
+      const due = step(observed({ preflight: refused.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 1000) }), T0 + 1000 + 10_000);
+      assert.deepEqual(due.plan.create.map((j) => j.metadata.name), [start.plan.create[0]!.metadata.name]);
+      const again = step(observed({ preflight: due.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 11_000) }), T0 + 12_000);
+      assert.deepEqual([entryOf(again.plan, "gpu")!.verificationStatus, entryOf(again.plan, "gpu")!.consecutiveErrors], ["error", 2]);
+      assert.equal(again.plan.requeueAfterMs, T0 + 11_000 + 20_000 - (T0 + 12_000));
+    });
   });
 
   describe("given the cap on running Jobs", () => {

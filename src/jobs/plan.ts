@@ -245,8 +245,11 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       const job = jobOf(stage);
       const key = keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name);
       if (!job) {
+        if (o.pendingCreates.has(key)) return { kind: "starting" };
+        // A refusal stands until its error's backoff has passed; then the Job is created again.
         const failure = o.creationFailures.get(key);
-        return o.pendingCreates.has(key) ? { kind: "starting" } : failure ? { kind: "refused", ...failure } : { kind: "absent" };
+        const retryDue = failure && same?.verificationStatus === "error" && same.verificationStage === stage && same.lastCheckTime === failure.at && dueAtMs(same) <= nowMs;
+        return failure && !retryDue ? { kind: "refused", ...failure } : { kind: "absent" };
       }
       const outcome = readJobOutcome(job, podsByJob.get(job.metadata.uid ?? "") ?? [], o.events, {
         namespace,
