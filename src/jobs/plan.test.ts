@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Module, PreflightModuleStatus, PreflightValidationOCP } from "../api/index.js";
+import { MAX_STATUS_REASON_LENGTH, type Module, type PreflightModuleStatus, type PreflightValidationOCP } from "../api/index.js";
 import type { Job, KubeEvent, Pod } from "./objects.js";
 import { terminationMessage } from "./termination-message.js";
 import * as sut from "./plan.js";
@@ -134,6 +134,16 @@ describe("planPreflight()", () => {
       const again = step({ ...o, preflight: first.next }, T0 + 60_000);
       assert.equal(again.plan.statusChanged, false);
       assert.deepEqual(again.plan.events, []);
+    });
+  });
+
+  describe("given a reason longer than MAX_STATUS_REASON_LENGTH", () => {
+    it("cuts it to the cap, and the cut reason is no change on the next pass", () => {
+      const o = observed({ kernel: { kind: "failed", reason: `cannot tell the kernel: ${"x".repeat(5000)}` }, modules: [mod("gpu")] });
+      const first = step(o, T0);
+      assert.equal(first.entries[0]!.statusReason!.length, MAX_STATUS_REASON_LENGTH);
+      assert.ok(first.entries[0]!.statusReason!.endsWith("…"));
+      assert.equal(step({ ...o, preflight: first.next }, T0 + 60_000).plan.statusChanged, false);
     });
   });
 
@@ -417,6 +427,8 @@ describe("planPreflight()", () => {
       assert.equal(plan.status.modules!.length, 5000);
       assert.ok(Buffer.byteLength(JSON.stringify(plan.status.modules)) <= 1400 * 1024, `${Buffer.byteLength(JSON.stringify(plan.status.modules))} bytes`);
       assert.ok(plan.status.modules!.every((e) => e.verificationStatus === "false" && e.statusReason!.length <= 256));
+      const again = step(observed({ preflight: { ...pfvo(), status: plan.status }, modules }), T0 + 60_000);
+      assert.equal(again.plan.statusChanged, false, "a reason shortened to fit is not a change: no 1.4 MB write per pass");
     });
   });
 

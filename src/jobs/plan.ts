@@ -130,6 +130,9 @@ function targetFor(m: Module, kernel: string): ModuleTargetResult {
 }
 const timeMs = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 const cut = (s: string, max = MAX_STATUS_REASON_LENGTH) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+/** Whether a recorded reason says `reason`, whole or shortened (to the length cap, or to the status's byte budget). */
+const sameReason = (recorded: string | undefined, reason: string) =>
+  recorded === cut(reason) || (recorded !== undefined && recorded.endsWith("…") && reason.startsWith(recorded.slice(0, -1)));
 
 /** Why a Module is not listed as a live one: it is being deleted, or is not a Module object at all. */
 const isLive = (m: Module) => typeof m?.metadata?.name === "string" && typeof m.metadata.namespace === "string" && !m.metadata.deletionTimestamp;
@@ -203,7 +206,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       continue;
     }
     if (o.kernel.kind === "failed") {
-      const unchanged = prev?.verificationStatus === "error" && prev.statusReason === cut(o.kernel.reason) && prev.specHash === hash;
+      const unchanged = prev?.verificationStatus === "error" && sameReason(prev.statusReason, o.kernel.reason) && prev.specHash === hash;
       entries.push(unchanged ? prev : entry(m, "error", o.kernel.reason, { specHash: hash, lastCheckTime: now }));
       continue;
     }
@@ -214,7 +217,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       // Decided from the spec alone, no Job: the verdict changes only with the spec.
       const status = target.skip ? "true" : "false";
       const reason = target.skip ? "nothing to validate: the Module has no moduleLoader" : `${target.reason}`;
-      const keep = same && same.verificationStatus === status && same.statusReason === cut(reason);
+      const keep = same && same.verificationStatus === status && sameReason(same.statusReason, reason);
       entries.push(keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now }));
       continue;
     }
@@ -300,7 +303,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
           same &&
           same.verificationStage === r.stage &&
           same.verificationStatus === r.verdict &&
-          (r.finishedAt !== undefined ? same.lastCheckTime === r.finishedAt : r.stuck ? timeMs(same.lastCheckTime) >= timeMs(jobOf(r.stage)?.metadata.creationTimestamp) : same.statusReason === cut(r.reason));
+          (r.finishedAt !== undefined ? same.lastCheckTime === r.finishedAt : r.stuck ? timeMs(same.lastCheckTime) >= timeMs(jobOf(r.stage)?.metadata.creationTimestamp) : sameReason(same.statusReason, r.reason));
         if (recorded) e = same;
         else {
           if (r.counted) outcomes.push({ stage: r.stage, verdict: r.verdict });
