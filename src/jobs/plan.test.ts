@@ -532,6 +532,20 @@ describe("planPreflight() through the build and sign stages", () => {
     assert.ok(!JSON.stringify(buildJob).includes("sign-key"), "never in the build Job");
   });
 
+  it("keeps the depmod warning of a build that a sign stage follows in the Module's final reason", () => {
+    const m = withStages({ sign: true });
+    const bad = cms({ dockerfile: "FROM base\nRUN depmod -a\n" });
+    const after = afterImageFails(m, pushing(pfvo()), bad);
+    const build = finishedJob(after.plan.create[0]!, true, T0 + 60_000);
+    const signing = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, build], pods: [...after.imagePods, buildPod(build)], configMaps: bad }), T0 + 70_000);
+    const sign = finishedJob(signing.plan.create[0]!, true, T0 + 90_000);
+    const signPods = [podOf(sign, terminated(0, verdictMessage("gpu", "true", "signed /opt/lib/modules/…/gpu.ko; pushed")), { createdMs: T0 })];
+    const { plan } = step(observed({ preflight: signing.next, modules: [m], jobs: [after.image, build, sign], pods: [...after.imagePods, buildPod(build), ...signPods], configMaps: bad }), T0 + 100_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "true"]);
+    assert.match(e.statusReason!, /^signed .*; warning: the Dockerfile runs depmod without a kernel version \(RUN depmod -a\)/);
+  });
+
   it("with a build and a sign section but no pushBuiltImage, fails at the sign stage telling the user to set it", () => {
     const m = withStages({ sign: true });
     const after = afterImageFails(m, pfvo());

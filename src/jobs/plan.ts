@@ -13,7 +13,7 @@ import {
 import { type ModuleTarget, type ModuleTargetResult, resolveModuleTarget } from "../kernel/module-target.js";
 import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
 import { preflightConditions, setConditions, summarize } from "./conditions.js";
-import { buildBuildJob, unsignedImageFor } from "./build-job.js";
+import { DOCKERFILE_KEY, buildBuildJob, unsignedImageFor } from "./build-job.js";
 import { buildImageJob } from "./image-job.js";
 import { buildSignJob } from "./sign-job.js";
 import { type ConfigMapState, type ObjectRef, STAGES, applicableStages, depmodWarning, precheck, walkStages } from "./stages.js";
@@ -242,7 +242,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     const jobOf = (stage: VerificationStage) => jobsByKey.get(keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name));
     const pushBuilt = pf.spec.pushBuiltImage === true;
     const stages = applicableStages(target);
-    const round = walkStages(stages, (stage) => {
+    let round = walkStages(stages, (stage) => {
       const pre = precheck(stage, target, stages, pushBuilt, o.configMaps, namespace);
       if (pre) return pre;
       const job = jobOf(stage);
@@ -262,11 +262,6 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
         deadlineSeconds: stage === "build" ? config.buildDeadlineSeconds : config.jobDeadlineSeconds,
         stage,
       });
-      if (stage === "build" && outcome.state === "finished" && outcome.verdict === "true") {
-        const cm = o.configMaps.get(`${namespace}/${target.build?.dockerfileConfigMap?.name ?? ""}`);
-        const warning = typeof cm === "object" ? depmodWarning(cm.data["dockerfile"] ?? "") : undefined;
-        if (warning) return { kind: "job", job, outcome: { ...outcome, reason: `${outcome.reason}; ${warning}` } };
-      }
       return { kind: "job", job, outcome };
     });
     const jobRef = (stage: VerificationStage) => {
@@ -274,6 +269,12 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       return { namespace, name: stageJobs.find((x) => x.stage === stage)!.name, ...(j?.metadata.uid && { uid: j.metadata.uid }) };
     };
     const firstOrKeep = (stage: VerificationStage, reason: string) => same ?? entry(m, "unknown", reason, { specHash: hash }, stage);
+
+    // A depmod that would index the wrong kernel stays in the verdicts of the stages after the image
+    // stage: the sign stage's verdict is the Module's when both apply.
+    const cm = stages.includes("build") ? o.configMaps.get(`${namespace}/${target.build?.dockerfileConfigMap?.name ?? ""}`) : undefined;
+    const warning = typeof cm === "object" ? depmodWarning(cm.data[DOCKERFILE_KEY] ?? "") : undefined;
+    if (warning && round.kind === "final" && round.stage !== "image") round = { ...round, reason: `${round.reason}; ${warning}` };
 
     switch (round.kind) {
       case "needs":
