@@ -17,14 +17,17 @@ export const jobLabels = (preflight: string, module: string, stage: string, spec
   [SPEC_HASH_LABEL]: specHash,
 });
 
-/** The Job's owner: deleting the PreflightValidationOCP deletes its Jobs. */
+/**
+ * The Job's owner: deleting the PreflightValidationOCP deletes its Jobs (the garbage collector). No
+ * `blockOwnerDeletion`: where OwnerReferencesPermissionEnforcement runs (OpenShift) it needs update on
+ * the owner's finalizers, which the runner has no other use for, and nothing waits on it (ADR 18).
+ */
 export const ownerReferenceTo = (preflight: { readonly name: string; readonly uid: string }) => ({
   apiVersion: PREFLIGHT_API_VERSION,
   kind: PREFLIGHT_KIND,
   name: preflight.name,
   uid: preflight.uid,
   controller: true,
-  blockOwnerDeletion: true,
 });
 
 export interface JobIdentityParams {
