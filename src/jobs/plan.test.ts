@@ -556,6 +556,19 @@ describe("planPreflight() through the build and sign stages", () => {
     assert.match(e.statusReason!, /spec\.pushBuiltImage: true/);
   });
 
+  it("after pushBuiltImage is turned on, builds again with a push before signing: a build that did not push left no image to sign", () => {
+    const m = withStages({ sign: true });
+    const after = afterImageFails(m, pfvo());
+    const build = finishedJob(after.plan.create[0]!, true, T0 + 60_000);
+    const jobs = [after.image, build];
+    const pods = [...after.imagePods, buildPod(build)];
+    const signFalse = step(observed({ preflight: after.next, modules: [m], jobs, pods, configMaps: cms() }), T0 + 70_000);
+    assert.equal(entryOf(signFalse.plan, "gpu")!.verificationStage, "sign");
+    const { plan } = step(observed({ preflight: pushing(signFalse.next), modules: [m], jobs, pods, configMaps: cms() }), T0 + 70_000 + CONFIG.revalidateAfterMs);
+    assert.deepEqual(plan.create.map((j) => [j.metadata.labels!["kmm.node.kubernetes.io/job-type"], j.spec.template.spec.containers[0]!.name]), [["build", "push"]]);
+    assert.deepEqual(plan.delete.map((d) => d.name), [build.metadata.name]);
+  });
+
   it("without a build section, signs sign.unsignedImage after the image stage fails, and a signed image makes the Module true", () => {
     const m = withStages({ build: false, sign: true, unsigned: true });
     const after = afterImageFails(m, pfvo());

@@ -221,7 +221,8 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       entries.push(keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now }));
       continue;
     }
-    const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash }) }));
+    const push = pf.spec.pushBuiltImage === true;
+    const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash, push: push && stage !== "image" }) }));
     // Every stage's Job of this spec is kept (for `kubectl logs`) until its TTL or a recheck.
     for (const j of stageJobs) expectedJobs.add(keyOf(namespace, j.name));
     if (same?.verificationStatus === "true") {

@@ -42,6 +42,7 @@ export function buildSignJob(p: SignJobParams): Job {
         { name: "sign-key", mountPath: KEY_DIR, readOnly: true },
         { name: "sign-cert", mountPath: CERT_DIR, readOnly: true },
       ],
+      push: p.push,
     },
   );
 }

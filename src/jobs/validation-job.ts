@@ -36,6 +36,8 @@ export interface JobIdentityParams {
   readonly module: string;
   readonly stage: VerificationStage;
   readonly specHash: string;
+  /** The Job pushes an image (build and sign stages with pushBuiltImage): part of its name. */
+  readonly push?: boolean;
   /** activeDeadlineSeconds. */
   readonly deadlineSeconds: number;
 }
@@ -47,7 +49,7 @@ export function validationJob(id: JobIdentityParams, annotations: Record<string,
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: {
-      name: jobName({ preflightUid: id.preflight.uid, namespace: id.namespace, module: id.module, stage: id.stage, specHash: id.specHash }),
+      name: jobName({ preflightUid: id.preflight.uid, namespace: id.namespace, module: id.module, stage: id.stage, specHash: id.specHash, push: id.push }),
       namespace: id.namespace,
       labels,
       ownerReferences: [ownerReferenceTo(id.preflight)],
