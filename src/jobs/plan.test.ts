@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_STATUS_REASON_LENGTH, type Module, type PreflightModuleStatus, type PreflightValidationOCP } from "../api/index.js";
+import { MAX_STATUS_MODULES, MAX_STATUS_REASON_LENGTH, type Module, type PreflightModuleStatus, type PreflightValidationOCP } from "../api/index.js";
 import type { Job, KubeEvent, Pod } from "./objects.js";
 import { terminationMessage } from "./termination-message.js";
 import * as sut from "./plan.js";
@@ -429,6 +429,20 @@ describe("planPreflight()", () => {
       assert.ok(plan.status.modules!.every((e) => e.verificationStatus === "false" && e.statusReason!.length <= 256));
       const again = step(observed({ preflight: { ...pfvo(), status: plan.status }, modules }), T0 + 60_000);
       assert.equal(again.plan.statusChanged, false, "a reason shortened to fit is not a change: no 1.4 MB write per pass");
+    });
+  });
+
+  describe("given more Modules than status.modules may list", () => {
+    it("lists MAX_STATUS_MODULES, and the conditions and summary still count every Module: one failing beyond the list is not Verified", () => {
+      const modules = Array.from({ length: MAX_STATUS_MODULES }, (_, i) => mod(`ok-${String(i).padStart(4, "0")}`, "drivers", { moduleLoader: undefined }));
+      const late = mod("zz-late");
+      late.spec.moduleLoader!.container.kernelMappings = [{ literal: "4.18.0-1.el8.x86_64", containerImage: "quay.io/acme/x:1" }];
+      const { plan } = step(observed({ modules: [...modules, late] }), T0);
+      assert.equal(plan.status.modules!.length, MAX_STATUS_MODULES);
+      assert.equal(entryOf(plan, "zz-late"), undefined);
+      assert.deepEqual(plan.status.summary, { verified: MAX_STATUS_MODULES, failed: 1, errors: 0, pending: 0 });
+      assert.deepEqual([cond(plan, "Complete")!.status, cond(plan, "Verified")!.status], ["True", "False"]);
+      assert.match(cond(plan, "Verified")!.message!, /drivers\/zz-late/);
     });
   });
 

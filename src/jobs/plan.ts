@@ -345,16 +345,18 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     }
   }
 
-  const listed = withinBudget([...entries].sort((a, b) => compare(keyOf(a.namespace, a.name), keyOf(b.namespace, b.name))).slice(0, MAX_STATUS_MODULES));
+  const sorted = [...entries].sort((a, b) => compare(keyOf(a.namespace, a.name), keyOf(b.namespace, b.name)));
+  const listed = withinBudget(sorted.slice(0, MAX_STATUS_MODULES));
   const kernelVersion = o.kernel.kind === "known" ? o.kernel.kernel : pf.status?.kernelVersion;
   const blocked = o.kernel.kind === "pending" ? `waiting: reading the kernel of ${pf.spec.releaseImage}` : undefined;
   const status: PreflightValidationOCPStatus = {
     ...pf.status,
     modules: listed,
-    conditions: setConditions(pf.status?.conditions, preflightConditions({ entries: listed, ...(blocked && { blocked }) }), now, pf.metadata.generation),
+    // Every Module counts, listed or not: a Module past the list's cap that fails keeps Verified from being True.
+    conditions: setConditions(pf.status?.conditions, preflightConditions({ entries: sorted, ...(blocked && { blocked }) }), now, pf.metadata.generation),
     ...(pf.metadata.generation !== undefined && { observedGeneration: pf.metadata.generation }),
     ...(kernelVersion !== undefined && { kernelVersion }),
-    summary: summarize(listed),
+    summary: summarize(sorted),
   };
   return {
     status,
