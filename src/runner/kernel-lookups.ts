@@ -6,8 +6,9 @@ import type { Clock } from "../util/clock.js";
 
 // The kernel each PreflightValidationOCP validates against, looked up in the background (a registry
 // read of the release and its driver-toolkit image can take a while; a reconcile never waits for it)
-// once per release image and flavour, shared by every PFVO naming it, retried with backoff when it
-// fails. A PFVO whose status already names its kernel is not looked up again: the release is immutable.
+// once per release image and flavour, shared by every PFVO naming it by digest, retried with backoff
+// when it fails. A release named by tag is looked up for each PFVO (the tag may have moved since another
+// PFVO read it). A PFVO whose status already names its kernel is not looked up again: the release is immutable.
 
 /** Reads the kernel of a release image; throws an Error whose message says what went wrong. */
 export type KernelSource = (releaseImage: string, rt: boolean) => Promise<string>;
@@ -29,6 +30,8 @@ export interface KernelLookupsOptions {
 export class KernelLookups {
   readonly #lookups = new Map<string, Lookup>();
   readonly #waiting = new Map<string, Set<string>>();
+  /** The lookup of each PFVO naming its release by tag, its own: forgotten with it. */
+  readonly #own = new Map<string, string>();
 
   constructor(private readonly o: KernelLookupsOptions) {}
 
@@ -36,7 +39,9 @@ export class KernelLookups {
   state(pf: PreflightValidationOCP): KernelState {
     const recorded = pf.status?.kernelVersion;
     if (recorded) return { kind: "known", kernel: recorded };
-    const key = `${pf.spec.releaseImage}|${pf.spec.useRTKernel === true}`;
+    const byDigest = /@sha256:[0-9a-f]{64}$/.test(pf.spec.releaseImage);
+    const key = `${pf.spec.releaseImage}|${pf.spec.useRTKernel === true}${byDigest ? "" : `|${pf.metadata.uid ?? pf.metadata.name}`}`;
+    if (!byDigest) this.#own.set(pf.metadata.name ?? "", key);
     const names = this.#waiting.get(key) ?? new Set();
     names.add(pf.metadata.name ?? "");
     this.#waiting.set(key, names);
@@ -54,6 +59,12 @@ export class KernelLookups {
   /** Forgets a PFVO that was deleted. */
   forget(name: string): void {
     for (const names of this.#waiting.values()) names.delete(name);
+    const own = this.#own.get(name);
+    if (own !== undefined) {
+      this.#own.delete(name);
+      this.#lookups.delete(own);
+      this.#waiting.delete(own);
+    }
   }
 
   async #look(key: string, releaseImage: string, rt: boolean, failures: number): Promise<void> {
@@ -69,6 +80,8 @@ export class KernelLookups {
       next = { kind: "failed", reason: `cannot tell the kernel of ${releaseImage}${rt ? " (real-time)" : ""}: ${why}`, failures: failures + 1, retryAtMs: this.o.clock.now() + delay };
       this.o.clock.setTimer(() => this.#notify(key), delay);
     }
+    // Forgotten meanwhile (its PFVO was deleted): nothing to keep.
+    if (!this.#lookups.has(key)) return;
     this.#lookups.set(key, next);
     this.#notify(key);
   }
