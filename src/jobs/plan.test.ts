@@ -505,6 +505,22 @@ describe("planPreflight() through the build and sign stages", () => {
     }
   });
 
+  it("reads the build ConfigMap only to start a build or to record its verdict, never again for a Module whose build verdict is recorded", () => {
+    const after = afterImageFails(withStages(), pfvo());
+    const build = finishedJob(after.plan.create[0]!, false, T0 + 60_000);
+    const jobs = [after.image, build];
+    const pods = [...after.imagePods, buildPod(build, { container: "build", exitCode: 1, message: "boom" })];
+    const running = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image, ran(after.plan.create[0]!, { createdMs: T0 + 25_000 })], pods: after.imagePods }), T0 + 30_000);
+    assert.deepEqual(running.plan.fetch, [], "a running build needs no ConfigMap");
+    const unread = step(observed({ preflight: after.next, modules: [withStages()], jobs, pods }), T0 + 70_000);
+    assert.deepEqual(unread.plan.fetch, [{ namespace: "drivers", name: "gpu-build" }], "read once, to record the verdict with its warnings");
+    const failed = step(observed({ preflight: after.next, modules: [withStages()], jobs, pods, configMaps: cms() }), T0 + 70_000);
+    assert.equal(entryOf(failed.plan, "gpu")!.verificationStatus, "false");
+    const later = step(observed({ preflight: failed.next, modules: [withStages()], jobs, pods }), T0 + 200_000);
+    assert.deepEqual(later.plan.fetch, [], "no API request per pass for a recorded build verdict");
+    assert.equal(later.plan.statusChanged, false);
+  });
+
   it("makes the Module true when the build succeeds and no sign section applies, warning about a depmod without a kernel version", () => {
     const badDockerfile = "FROM base\nRUN depmod -a\n";
     const after = afterImageFails(withStages(), pfvo(), cms({ dockerfile: badDockerfile }));

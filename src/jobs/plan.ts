@@ -142,6 +142,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, "Z");
   const pf = o.preflight;
   const uid = pf.metadata.uid ?? "";
+  const pushBuilt = pf.spec.pushBuiltImage === true;
   const previous = new Map((pf.status?.modules ?? []).filter((e) => e && typeof e.name === "string").map((e) => [keyOf(e.namespace, e.name), e]));
   const jobsByKey = new Map(o.jobs.map((j) => [keyOf(j.metadata.namespace ?? "", j.metadata.name ?? ""), j]));
   const podsByJob = groupBy(o.pods, (p) => p.metadata.ownerReferences?.find((r) => r.kind === "Job")?.uid ?? "");
@@ -221,8 +222,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       entries.push(keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now }));
       continue;
     }
-    const push = pf.spec.pushBuiltImage === true;
-    const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash, push: push && stage !== "image" }) }));
+    const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash, push: pushBuilt && stage !== "image" }) }));
     // Every stage's Job of this spec is kept (for `kubectl logs`) until its TTL or a recheck.
     for (const j of stageJobs) expectedJobs.add(keyOf(namespace, j.name));
     if (same?.verificationStatus === "true") {
@@ -241,12 +241,11 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     const namespace = m.metadata.namespace!;
     const module = m.metadata.name!;
     const jobOf = (stage: VerificationStage) => jobsByKey.get(keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name));
-    const pushBuilt = pf.spec.pushBuiltImage === true;
     const stages = applicableStages(target);
-    let round = walkStages(stages, (stage) => {
-      const pre = precheck(stage, target, stages, pushBuilt, o.configMaps, namespace);
-      if (pre) return pre;
+    const round = walkStages(stages, (stage) => {
       const job = jobOf(stage);
+      const pre = precheck(stage, target, stages, pushBuilt, o.configMaps, namespace, job !== undefined);
+      if (pre) return pre;
       const key = keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name);
       if (!job) {
         if (o.pendingCreates.has(key)) return { kind: "starting" };
@@ -272,10 +271,10 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     const firstOrKeep = (stage: VerificationStage, reason: string) => same ?? entry(m, "unknown", reason, { specHash: hash }, stage);
 
     // A depmod that would index the wrong kernel stays in the verdicts of the stages after the image
-    // stage: the sign stage's verdict is the Module's when both apply.
-    const cm = stages.includes("build") ? o.configMaps.get(`${namespace}/${target.build?.dockerfileConfigMap?.name ?? ""}`) : undefined;
+    // stage (the sign stage's verdict is the Module's when both apply): the ConfigMap is read to record one.
+    const cmName = stages.includes("build") ? target.build?.dockerfileConfigMap?.name : undefined;
+    const cm = cmName ? o.configMaps.get(keyOf(namespace, cmName)) : undefined;
     const warning = typeof cm === "object" ? depmodWarning(cm.data[DOCKERFILE_KEY] ?? "") : undefined;
-    if (warning && round.kind === "final" && round.stage !== "image") round = { ...round, reason: `${round.reason}; ${warning}` };
 
     switch (round.kind) {
       case "needs":
@@ -300,16 +299,26 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       }
       case "final": {
         const r = round;
+        const warns = r.stage !== "image" && cmName !== undefined;
+        const reason = warns && warning ? `${r.reason}; ${warning}` : r.reason;
         let e: PreflightModuleStatus;
         const recorded =
           same &&
           same.verificationStage === r.stage &&
           same.verificationStatus === r.verdict &&
-          (r.finishedAt !== undefined ? same.lastCheckTime === r.finishedAt : r.stuck ? timeMs(same.lastCheckTime) >= timeMs(jobOf(r.stage)?.metadata.creationTimestamp) : sameReason(same.statusReason, r.reason));
+          (r.finishedAt !== undefined
+            ? same.lastCheckTime === r.finishedAt
+            : r.stuck
+              ? timeMs(same.lastCheckTime) >= timeMs(jobOf(r.stage)?.metadata.creationTimestamp)
+              : sameReason(same.statusReason, reason) || (warns && cm === undefined && !!same.statusReason?.startsWith(`${r.reason}; warning: `)));
+        if (!recorded && warns && cm === undefined) {
+          fetches.push({ namespace, name: cmName });
+          return firstOrKeep(r.stage, `${r.stage} stage: reading ConfigMap ${namespace}/${cmName}`);
+        }
         if (recorded) e = same;
         else {
           if (r.counted) outcomes.push({ stage: r.stage, verdict: r.verdict });
-          e = entry(m, r.verdict, r.reason, { specHash: hash, lastCheckTime: r.finishedAt ?? now, ...(r.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) }, r.stage);
+          e = entry(m, r.verdict, reason, { specHash: hash, lastCheckTime: r.finishedAt ?? now, ...(r.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) }, r.stage);
         }
         if (r.stuck) deletions.push({ ...jobRef(r.stage), why: "its Pod cannot start; a new Job is created after the retry backoff" });
         const due = dueAtMs(e);
