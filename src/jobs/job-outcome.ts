@@ -10,7 +10,7 @@ export type JobOutcome =
   /** Still going; `detail` says where (for the status reason and `kmm-preflight status`). */
   | { readonly state: "running"; readonly detail: string; readonly sinceMs?: number }
   /** The Pod cannot start (image pull, missing Secret, unschedulable, quota): an `error` verdict now, not at the deadline. */
-  | { readonly state: "stuck"; readonly reason: string }
+  | { readonly state: "stuck"; readonly reason: string; /** The Pod cannot start for a reason that is the Module's verdict, not an error: a sign Secret it cannot mount. */ readonly verdict?: "false" }
   | { readonly state: "finished"; readonly verdict: "true" | "false" | "error"; readonly reason: string; readonly finishedAt: string };
 
 /** How long a Pod may look stuck before it counts as stuck: a first ErrImagePull or FailedMount can be a blip. */
@@ -34,6 +34,11 @@ export interface OutcomeContext {
   /** How long a Pod may look stuck before it counts as stuck (a first ErrImagePull can be a blip). */
   readonly stuckAfterMs: number;
   readonly deadlineSeconds: number;
+  /**
+   * Volumes whose FailedMount is the Module's `false` (issue 15: a missing sign key or certificate
+   * Secret), by volume name, with what to call them in the reason.
+   */
+  readonly verdictVolumes?: Readonly<Record<string, string>>;
 }
 
 const cond = (job: Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === "True");
@@ -116,6 +121,9 @@ function stuckOrRunning(job: Job, pod: Pod | undefined, events: readonly KubeEve
     const warning = [...events]
       .filter((e) => e.type === "Warning" && STUCK_EVENTS.has(e.reason ?? "") && about.has(e.involvedObject.uid))
       .sort((a, b) => timeMs(b.lastTimestamp ?? b.eventTime ?? undefined) - timeMs(a.lastTimestamp ?? a.eventTime ?? undefined))[0];
+    const volume = warning?.reason === "FailedMount" ? /for volume "([^"]+)"/.exec(warning.message ?? "")?.[1] : undefined;
+    const missing = volume !== undefined ? ctx.verdictVolumes?.[volume] : undefined;
+    if (warning && missing) return { state: "stuck", verdict: "false", reason: `the ${what(ctx)} Pod cannot mount ${missing}: ${oneLine(warning.message ?? "")}` };
     if (warning) return { state: "stuck", reason: `the ${what(ctx)} ${warning.involvedObject.kind === "Job" ? "Job cannot create its Pod" : "Pod cannot start"}: ${warning.reason}: ${oneLine(warning.message ?? "")}` };
   }
   const phase = pod ? (pod.status?.phase ?? "Pending") : "not created yet";

@@ -612,6 +612,25 @@ describe("planPreflight() through the build and sign stages", () => {
     assert.deepEqual(plan.events.map((x) => x.reason), ["ModuleVerified"]);
   });
 
+  it("a sign key or certificate Secret the Pod cannot mount is false at the sign stage, naming the Secret (issue 15), not an error", () => {
+    const m = withStages({ build: false, sign: true, unsigned: true });
+    const after = afterImageFails(m, pfvo());
+    const sign = ran(after.plan.create[0]!, { createdMs: T0 + 20_000 });
+    const pod: Pod = { ...podOf(sign, { waiting: { reason: "ContainerCreating" } }, { createdMs: T0 + 21_000 }) };
+    const failedMount = (volume: string, message: string): KubeEvent => ({
+      metadata: { name: "m.1", namespace: "drivers" },
+      involvedObject: { kind: "Pod", name: pod.metadata.name!, namespace: "drivers", uid: pod.metadata.uid! },
+      type: "Warning", reason: "FailedMount", message: `MountVolume.SetUp failed for volume "${volume}" : ${message}`, lastTimestamp: iso(T0 + 22_000),
+    });
+    for (const ev of [failedMount("sign-key", 'secret "sign-key" not found'), failedMount("sign-cert", "references non-existent secret key: cert")]) {
+      const { plan } = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, sign], pods: [...after.imagePods, pod], events: [ev] }), T0 + 60_000);
+      const e = entryOf(plan, "gpu")!;
+      assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "false"]);
+      assert.match(e.statusReason!, ev.message!.includes("sign-key") ? /Secret drivers\/sign-key/ : /Secret drivers\/sign-cert/);
+      assert.deepEqual(plan.delete.map((d) => d.name), [sign.metadata.name]);
+    }
+  });
+
   it("an image stage error is retried at the image stage, never handed to the build", () => {
     const m = withStages();
     const start = step(observed({ modules: [m], configMaps: cms() }), T0);

@@ -15,7 +15,7 @@ import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
 import { preflightConditions, setConditions, summarize } from "./conditions.js";
 import { DOCKERFILE_KEY, buildBuildJob, unsignedImageFor } from "./build-job.js";
 import { buildImageJob } from "./image-job.js";
-import { buildSignJob } from "./sign-job.js";
+import { SIGN_CERT_KEY, SIGN_CERT_VOLUME, SIGN_KEY_KEY, SIGN_KEY_VOLUME, buildSignJob } from "./sign-job.js";
 import { type ConfigMapState, type ObjectRef, STAGES, applicableStages, depmodWarning, precheck, walkStages } from "./stages.js";
 import { jobName } from "./job-name.js";
 import { readJobOutcome } from "./job-outcome.js";
@@ -261,6 +261,12 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
         stuckAfterMs: config.stuckAfterMs,
         deadlineSeconds: stage === "build" ? config.buildDeadlineSeconds : config.jobDeadlineSeconds,
         stage,
+        ...(stage === "sign" && {
+          verdictVolumes: {
+            [SIGN_KEY_VOLUME]: `Secret ${namespace}/${target.sign?.keySecret?.name} (sign.keySecret, key "${SIGN_KEY_KEY}")`,
+            [SIGN_CERT_VOLUME]: `Secret ${namespace}/${target.sign?.certSecret?.name} (sign.certSecret, key "${SIGN_CERT_KEY}")`,
+          },
+        }),
       });
       return { kind: "job", job, outcome };
     });
@@ -320,7 +326,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
           if (r.counted) outcomes.push({ stage: r.stage, verdict: r.verdict });
           e = entry(m, r.verdict, reason, { specHash: hash, lastCheckTime: r.finishedAt ?? now, ...(r.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) }, r.stage);
         }
-        if (r.stuck) deletions.push({ ...jobRef(r.stage), why: "its Pod cannot start; a new Job is created after the retry backoff" });
+        if (r.stuck) deletions.push({ ...jobRef(r.stage), why: `its Pod cannot start; a new Job is created after the ${r.verdict === "error" ? "retry backoff" : "revalidation period"}` });
         const due = dueAtMs(e);
         if (due > nowMs) lookAt(due);
         else if (e.verificationStatus === "false") {

@@ -70,7 +70,7 @@ export function walkStages(stages: readonly VerificationStage[], look: (stage: V
       case "job": {
         const o = l.outcome;
         if (o.state === "running") return { kind: "running", stage, detail: o.detail, ...(o.sinceMs !== undefined && { sinceMs: o.sinceMs }), ...(carried && { carried }) };
-        if (o.state === "stuck") return { kind: "final", stage, verdict: "error", reason: o.reason, stuck: true, counted: true };
+        if (o.state === "stuck") return { kind: "final", stage, verdict: o.verdict ?? "error", reason: o.reason, stuck: true, counted: true };
         // The image stage failing (false, not error) hands over to the build or sign stage; a build that succeeded to the sign stage.
         const handsOver = (stage === "image" && o.verdict === "false") || (stage === "build" && o.verdict === "true");
         if (handsOver && i < stages.length - 1) {
