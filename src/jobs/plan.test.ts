@@ -403,6 +403,30 @@ describe("planPreflight()", () => {
     });
   });
 
+  describe("given a Module being deleted (its namespace is terminating, or a finalizer holds it)", () => {
+    it("drops its entry, deletes its Job and starts none", () => {
+      const start = step(observed({ modules: [mod("gpu"), mod("nic")] }), T0);
+      const j = ran(start.plan.create[0]!, { createdMs: T0 });
+      const going = { ...mod("gpu"), metadata: { ...mod("gpu").metadata, deletionTimestamp: iso(T0 + 500) } };
+      const { plan } = step(observed({ preflight: start.next, modules: [going, mod("nic")], jobs: [j] }), T0 + 1000);
+      assert.deepEqual(plan.status.modules!.map((e) => e.name), ["nic"]);
+      assert.deepEqual(plan.delete.map((d) => d.name), [j.metadata.name]);
+      assert.ok(plan.create.every((c) => c.metadata.labels!["kmm.node.kubernetes.io/module.name"] !== "gpu"));
+    });
+  });
+
+  describe("given a running Job deleted by hand", () => {
+    it("creates it again at once under the same name, the Module still unknown", () => {
+      const start = step(observed({ modules: [mod("gpu")] }), T0);
+      const j = ran(start.plan.create[0]!, { createdMs: T0 });
+      const running = step(observed({ preflight: start.next, modules: [mod("gpu")], jobs: [j], runningJobs: 1 }), T0 + 1000);
+      const { plan } = step(observed({ preflight: running.next, modules: [mod("gpu")] }), T0 + 2000);
+      assert.deepEqual(plan.create.map((c) => c.metadata.name), [j.metadata.name]);
+      assert.equal(entryOf(plan, "gpu")!.verificationStatus, "unknown");
+      assert.deepEqual(plan.events, []);
+    });
+  });
+
   describe("given status written by others", () => {
     it("keeps conditions of other types and fields it does not own; moves its conditions' times only on a status change", () => {
       const other = { type: "Approved", status: "True" as const, reason: "ByHuman", message: "ok", lastTransitionTime: iso(T0 - 1000) };
