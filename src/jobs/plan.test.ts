@@ -655,6 +655,16 @@ describe("planPreflight() through the build and sign stages", () => {
     }
   });
 
+  it("a sign Job past its deadline is an error of the sign stage, saying so", () => {
+    const m = withStages({ build: false, sign: true, unsigned: true });
+    const after = afterImageFails(m, pfvo());
+    const sign = ran(after.plan.create[0]!, { createdMs: T0 + 20_000, finished: { ok: false, atMs: T0 + 620_000, reason: "DeadlineExceeded" } });
+    const { plan } = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, sign], pods: after.imagePods }), T0 + 630_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "error"]);
+    assert.match(e.statusReason!, /^the sign step did not finish within 600 s/);
+  });
+
   it("an image stage error is retried at the image stage, never handed to the build", () => {
     const m = withStages();
     const start = step(observed({ modules: [m], configMaps: cms() }), T0);
