@@ -384,6 +384,16 @@ describe("planPreflight()", () => {
       assert.equal(waiting[0]!.statusReason, "waiting: 2 Jobs running (cap 2)");
     });
 
+    it("starts no more than this PreflightValidationOCP's share of the cap while others wait on it, and counts who waits", () => {
+      const modules = [mod("a"), mod("b"), mod("c"), mod("d")];
+      const { plan } = step(observed({ modules, runningJobs: 3, capShare: { jobs: 5, running: 3 } }), T0, { ...CONFIG, maxRunningJobs: 20 });
+      assert.equal(plan.create.length, 2, "5 of the 20 slots are this one's, 3 of them taken");
+      assert.equal(plan.waitingOnCap, 2);
+      assert.equal(entryOf(plan, "d")!.statusReason, "waiting: 5 Jobs running (cap 20)");
+      const alone = step(observed({ modules, runningJobs: 3 }), T0, { ...CONFIG, maxRunningJobs: 20 });
+      assert.deepEqual([alone.plan.create.length, alone.plan.waitingOnCap], [4, 0]);
+    });
+
     it("does not create a Job again that was created and not yet seen", () => {
       const start = step(observed({ modules: [mod("gpu")] }), T0);
       const key = `drivers/${start.plan.create[0]!.metadata.name}`;

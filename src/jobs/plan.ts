@@ -74,6 +74,12 @@ export interface Observed {
   readonly pendingCreates: ReadonlySet<string>;
   /** This product's Jobs running cluster-wide, for every PFVO (the cap is shared). */
   readonly runningJobs: number;
+  /**
+   * While other PFVOs have Modules waiting on the cap: the most Jobs this one may run (its share of
+   * the cap) and how many of its own run, so that one PFVO with thousands of Modules cannot keep
+   * another's waiting until all of its own are done. Absent: the whole cap.
+   */
+  readonly capShare?: { readonly jobs: number; readonly running: number };
   /** Build ConfigMaps read so far, by `namespace/name`; one not here is asked for in `Plan.fetch`. */
   readonly configMaps: ReadonlyMap<string, ConfigMapState>;
 }
@@ -112,6 +118,8 @@ export interface Plan {
   readonly requeueAfterMs?: number;
   /** Build ConfigMaps to read before the next plan (Modules about to build). */
   readonly fetch: readonly ObjectRef[];
+  /** Modules left waiting for a slot under the cap on running Jobs. */
+  readonly waitingOnCap: number;
 }
 
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -151,7 +159,8 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   const deletions: JobDeletion[] = [];
   const outcomes: PlannedOutcome[] = [];
   const fetches: ObjectRef[] = [];
-  let slots = Math.max(0, config.maxRunningJobs - o.runningJobs);
+  let slots = Math.max(0, Math.min(config.maxRunningJobs - o.runningJobs, o.capShare ? o.capShare.jobs - o.capShare.running : Infinity));
+  let waitingOnCap = 0;
   let nextLookMs = Infinity;
   const lookAt = (ms: number) => {
     if (ms > nowMs) nextLookMs = Math.min(nextLookMs, ms);
@@ -298,7 +307,10 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
           lookAt(due);
           return same!;
         }
-        if (slots <= 0) return firstOrKeep(round.stage, `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs})`);
+        if (slots <= 0) {
+          waitingOnCap++;
+          return firstOrKeep(round.stage, `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs})`);
+        }
         slots--;
         create.push(stageJob(round.stage, m, target, hash, kernel, pushBuilt));
         return firstOrKeep(round.stage, `${round.stage} stage starting: Job ${jobRef(round.stage).name}${round.carried ? ` (${round.carried})` : ""}`);
@@ -382,6 +394,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     outcomes,
     ...(Number.isFinite(nextLookMs) && { requeueAfterMs: Math.max(0, nextLookMs - nowMs) }),
     fetch: fetches,
+    waitingOnCap,
   };
 }
 

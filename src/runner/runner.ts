@@ -10,7 +10,7 @@ import type { Manager } from "../manager/manager.js";
 import type { RunnerMetrics } from "../metrics/runner-metrics.js";
 import type { Clock } from "../util/clock.js";
 import { KernelLookups, type KernelSource } from "./kernel-lookups.js";
-import { type RunnerCaches, clusterView, startRunnerCaches } from "./kube-ports.js";
+import { type RunnerCaches, clusterView, jobFinished, startRunnerCaches } from "./kube-ports.js";
 import type { ClusterWriter } from "./ports.js";
 import { type ReconcileDeps, RunnerMemory, reconcilePreflight } from "./reconcile.js";
 import { WorkQueue } from "./work-queue.js";
@@ -86,7 +86,12 @@ export function startRunner(o: RunnerOptions): Runner {
     if (e.type === "update" && e.old.metadata.generation === e.object.metadata.generation) return;
     all();
   });
-  caches.jobs.onEvent((e: InformerEvent<Job>) => queueEach([ownerName(e.object) ?? ""]));
+  caches.jobs.onEvent((e: InformerEvent<Job>) => {
+    const owner = ownerName(e.object) ?? "";
+    // A slot under the cap freed: every PFVO waiting on it gets its turn, not only the owner (ADR 18).
+    const freed = e.type === "delete" ? !jobFinished(e.object) : e.type === "update" && !jobFinished(e.old) && jobFinished(e.object);
+    queueEach([owner, ...(freed ? memory.othersWaiting(owner) : [])]);
+  });
   caches.pods.onEvent((e: InformerEvent<Pod>) => queueEach([ownerName(jobOfPod(e.object)) ?? ""]));
   caches.events.onEvent((e: InformerEvent<KubeEvent>) => {
     const about = e.object.involvedObject;
