@@ -145,6 +145,13 @@ describe("planPreflight()", () => {
       assert.ok(first.entries[0]!.statusReason!.endsWith("…"));
       assert.equal(step({ ...o, preflight: first.next }, T0 + 60_000).plan.statusChanged, false);
     });
+
+    it("never cuts a character in half (a lone surrogate would come back from the API server as U+FFFD)", () => {
+      const reason = `${"x".repeat(MAX_STATUS_REASON_LENGTH - 2)}${"\u{1F600}".repeat(10)}`;
+      const { entries } = step(observed({ kernel: { kind: "failed", reason }, modules: [mod("gpu")] }), T0);
+      assert.ok(entries[0]!.statusReason!.length <= MAX_STATUS_REASON_LENGTH);
+      assert.doesNotMatch(entries[0]!.statusReason!, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/, "no high surrogate without its low half");
+    });
   });
 
   describe("given Modules that need no Job", () => {

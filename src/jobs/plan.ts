@@ -137,7 +137,12 @@ function targetFor(m: Module, kernel: string): ModuleTargetResult {
   return t;
 }
 const timeMs = (t: string | undefined) => (t ? Date.parse(t) : NaN);
-const cut = (s: string, max = MAX_STATUS_REASON_LENGTH) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+/** `s` in at most `max` UTF-16 units, never ending in half a surrogate pair (the API server would store U+FFFD). */
+const cut = (s: string, max = MAX_STATUS_REASON_LENGTH) => {
+  if (s.length <= max) return s;
+  const end = /[\uD800-\uDBFF]/.test(s[max - 2] ?? "") ? max - 2 : max - 1;
+  return `${s.slice(0, end)}…`;
+};
 /** Whether a recorded reason says `reason`, whole or shortened (to the length cap, or to the status's byte budget). */
 const sameReason = (recorded: string | undefined, reason: string) =>
   recorded === cut(reason) || (recorded !== undefined && recorded.endsWith("…") && reason.startsWith(recorded.slice(0, -1)));
