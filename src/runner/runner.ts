@@ -116,14 +116,17 @@ export function startRunner(o: RunnerOptions): Runner {
     }
     const started = o.clock.now();
     sweepFailures = 0;
+    // Removed when the sweep ends: the leadership signal lives for the whole term, a sweep does not.
+    let onAbort: (() => void) | undefined;
     try {
       const done = Promise.all(view.preflights().map((p) => queue.addAndWait(p.metadata.name ?? "")));
-      const stopped = new Promise<"stopped">((resolve) => signal.addEventListener("abort", () => resolve("stopped"), { once: true }));
+      const stopped = new Promise<"stopped">((resolve) => signal.addEventListener("abort", (onAbort = () => resolve("stopped")), { once: true }));
       if ((await Promise.race([done, stopped])) === "stopped") return;
       const seconds = (o.clock.now() - started) / 1000;
       metrics?.sweep(seconds, sweepFailures);
       log.debug("sweep done", { preflights: view.preflights().length, seconds, failures: sweepFailures });
     } finally {
+      if (onAbort) signal.removeEventListener("abort", onAbort);
       sweepFailures = undefined;
     }
   }
