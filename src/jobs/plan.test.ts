@@ -668,7 +668,9 @@ describe("planPreflight() through the build and sign stages", () => {
       const e = entryOf(plan, "gpu")!;
       assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "false"]);
       assert.match(e.statusReason!, ev.message!.includes("sign-key") ? /Secret drivers\/sign-key/ : /Secret drivers\/sign-cert/);
-      assert.deepEqual(plan.delete.map((d) => d.name), [sign.metadata.name]);
+      assert.deepEqual(plan.delete.map((d) => d.name), [after.image.metadata.name, sign.metadata.name], "a new round from the image stage at the revalidation");
+      const gone = step(observed({ preflight: pfvo(plan.status.modules), modules: [m] }), T0 + 60_000 + CONFIG.revalidateAfterMs);
+      assert.deepEqual(gone.plan.create.map((j) => j.metadata.labels!["kmm.node.kubernetes.io/job-type"]), ["image"]);
     }
   });
 

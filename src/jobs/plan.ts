@@ -343,7 +343,11 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
           if (r.counted) outcomes.push({ stage: r.stage, verdict: r.verdict });
           e = entry(m, r.verdict, reason, { specHash: hash, lastCheckTime: r.finishedAt ?? now, ...(r.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) }, r.stage);
         }
-        if (r.stuck) deletions.push({ ...jobRef(r.stage), why: `its Pod cannot start; a new Job is created after the ${r.verdict === "error" ? "retry backoff" : "revalidation period"}` });
+        // A Pod that cannot start: an error is retried at its stage; a false (a sign Secret missing) is
+        // checked again as a revalidation is, a new round from the image stage, so the whole round goes.
+        if (r.stuck && r.verdict === "false") {
+          for (const { stage } of stageJobs) if (jobOf(stage)) deletions.push({ ...jobRef(stage), why: "its Pod cannot start; a new round starts after the revalidation period" });
+        } else if (r.stuck) deletions.push({ ...jobRef(r.stage), why: "its Pod cannot start; a new Job is created after the retry backoff" });
         const due = dueAtMs(e);
         if (due > nowMs) lookAt(due);
         else if (e.verificationStatus === "false") {
