@@ -393,10 +393,10 @@ describe("planPreflight()", () => {
 
     it("starts no more than this PreflightValidationOCP's share of the cap while others wait on it, and counts who waits", () => {
       const modules = [mod("a"), mod("b"), mod("c"), mod("d")];
-      const { plan } = step(observed({ modules, runningJobs: 3, capShare: { jobs: 5, running: 3 } }), T0, { ...CONFIG, maxRunningJobs: 20 });
+      const { plan } = step(observed({ modules, runningJobs: 3, capShare: { jobs: 5, running: 3, others: 3 } }), T0, { ...CONFIG, maxRunningJobs: 20 });
       assert.equal(plan.create.length, 2, "5 of the 20 slots are this one's, 3 of them taken");
       assert.equal(plan.waitingOnCap, 2);
-      assert.equal(entryOf(plan, "d")!.statusReason, "waiting: 5 Jobs running (cap 20)");
+      assert.equal(entryOf(plan, "d")!.statusReason, "waiting: 5 Jobs running (cap 20; 5 for this PreflightValidationOCP while 3 others wait)");
       const alone = step(observed({ modules, runningJobs: 3 }), T0, { ...CONFIG, maxRunningJobs: 20 });
       assert.deepEqual([alone.plan.create.length, alone.plan.waitingOnCap], [4, 0]);
     });

@@ -79,7 +79,7 @@ export interface Observed {
    * the cap) and how many of its own run, so that one PFVO with thousands of Modules cannot keep
    * another's waiting until all of its own are done. Absent: the whole cap.
    */
-  readonly capShare?: { readonly jobs: number; readonly running: number };
+  readonly capShare?: { readonly jobs: number; readonly running: number; /** PFVOs waiting beside this one. */ readonly others: number };
   /** Build ConfigMaps read so far, by `namespace/name`; one not here is asked for in `Plan.fetch`. */
   readonly configMaps: ReadonlyMap<string, ConfigMapState>;
 }
@@ -314,7 +314,8 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
         }
         if (slots <= 0) {
           waitingOnCap++;
-          return firstOrKeep(round.stage, `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs})`);
+          const shared = o.capShare ? `; ${o.capShare.jobs} for this PreflightValidationOCP while ${o.capShare.others} other${o.capShare.others > 1 ? "s" : ""} wait` : "";
+          return firstOrKeep(round.stage, `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs}${shared})`);
         }
         slots--;
         create.push(stageJob(round.stage, m, target, hash, kernel, pushBuilt));

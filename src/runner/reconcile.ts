@@ -118,7 +118,7 @@ function observe(pf: PreflightValidationOCP, d: ReconcileDeps) {
     creationFailures: d.memory.creationFailures.get(pf.metadata.name ?? "") ?? new Map<string, CreationFailure>(),
     pendingCreates: new Set(d.memory.pendingCreates.keys()),
     runningJobs: active.length + d.memory.pendingCreates.size,
-    ...(competing > 0 && { capShare: { jobs: Math.ceil(d.config.maxRunningJobs / (competing + 1)), running: ownRunning } }),
+    ...(competing > 0 && { capShare: { jobs: Math.ceil(d.config.maxRunningJobs / (competing + 1)), running: ownRunning, others: competing } }),
     configMaps: new Map([...d.memory.configMaps].map(([key, read]) => [key, read.state])),
   };
 }
