@@ -115,7 +115,7 @@ function observe(pf: PreflightValidationOCP, d: ReconcileDeps) {
     jobs,
     pods,
     events: d.view.warningsAbout([...jobs, ...pods].map((o) => o.metadata.uid ?? "").filter(Boolean)),
-    creationFailures: d.memory.creationFailures.get(pf.metadata.name ?? "") ?? new Map<string, CreationFailure>(),
+    creationFailures: d.memory.creationFailures.get(name) ?? new Map<string, CreationFailure>(),
     pendingCreates: new Set(d.memory.pendingCreates.keys()),
     runningJobs: active.length + d.memory.pendingCreates.size,
     ...(competing > 0 && { capShare: { jobs: Math.ceil(d.config.maxRunningJobs / (competing + 1)), running: ownRunning, others: competing } }),
