@@ -562,6 +562,16 @@ describe("planPreflight() through the build and sign stages", () => {
     assert.equal(later.plan.statusChanged, false);
   });
 
+  it("does not read a missing build ConfigMap again before the revalidation of the false it gave", () => {
+    const after = afterImageFails(withStages(), pfvo(), cms("missing"));
+    assert.equal(entryOf(after.plan, "gpu")!.verificationStatus, "false");
+    const later = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image], pods: after.imagePods }), T0 + 200_000);
+    assert.deepEqual([later.plan.fetch, later.plan.statusChanged], [[], false]);
+    assert.equal(later.plan.requeueAfterMs, T0 + 20_000 + CONFIG.revalidateAfterMs - (T0 + 200_000));
+    const due = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image], pods: after.imagePods }), T0 + 20_000 + CONFIG.revalidateAfterMs);
+    assert.deepEqual(due.plan.fetch, [{ namespace: "drivers", name: "gpu-build" }]);
+  });
+
   it("makes the Module true when the build succeeds and no sign section applies, warning about a depmod without a kernel version", () => {
     const badDockerfile = "FROM base\nRUN depmod -a\n";
     const after = afterImageFails(withStages(), pfvo(), cms({ dockerfile: badDockerfile }));

@@ -197,6 +197,13 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     return last + backoffDelay(Math.max(0, (e.consecutiveErrors ?? 1) - 1), config.errorBackoff);
   };
 
+  /** True (and looks again then) while the recheck of a verdict is not due. */
+  const notDueYet = (e: PreflightModuleStatus): boolean => {
+    const due = dueAtMs(e);
+    lookAt(due);
+    return due > nowMs;
+  };
+
   const checkedBefore = (hash: string, prev: PreflightModuleStatus | undefined) => (prev?.specHash === hash && prev.verificationStatus !== "unknown" ? prev : undefined);
 
   // Modules never checked first, then the longest unchecked: the cap should not starve anyone.
@@ -297,9 +304,12 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     const warning = typeof cm === "object" ? depmodWarning(cm.data[DOCKERFILE_KEY] ?? "") : undefined;
 
     switch (round.kind) {
-      case "needs":
+      case "needs": {
+        // Read only to start the stage: a verdict not due for a recheck yet stands (no API request per pass).
+        if (same && notDueYet(same)) return same;
         fetches.push(round.configMap);
         return firstOrKeep(round.stage, `${round.stage} stage: reading ConfigMap ${round.configMap.namespace}/${round.configMap.name}`);
+      }
       case "running":
         if (round.sinceMs !== undefined) lookAt(round.sinceMs + config.stuckAfterMs);
         // A recheck keeps the verdict it may replace; a first round is unknown until it ends.
@@ -307,11 +317,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       case "starting":
         return firstOrKeep(round.stage, `${round.stage} stage starting: Job ${jobRef(round.stage).name}`);
       case "create": {
-        const due = same ? dueAtMs(same) : -Infinity;
-        if (due > nowMs) {
-          lookAt(due);
-          return same!;
-        }
+        if (same && notDueYet(same)) return same;
         if (slots <= 0) {
           waitingOnCap++;
           const shared = o.capShare ? `; ${o.capShare.jobs} for this PreflightValidationOCP while ${o.capShare.others} other${o.capShare.others > 1 ? "s" : ""} wait` : "";
