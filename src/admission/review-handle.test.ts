@@ -308,6 +308,20 @@ describe("handleValidation()", () => {
     });
   });
 
+  // The API server decodes the answer into metav1.Status, whose details.name is a string: any other
+  // type there makes the whole answer undecodable, and the person sees a webhook failure, not the denial.
+  describe("given a metadata.name that is not a string", () => {
+    for (const [what, name] of [["a number", 5], ["true", true], ["an object", { a: 1 }], ["a 100000-deep list", JSON.parse("[".repeat(100_000) + "]".repeat(100_000))]] as const) {
+      it(`given ${what}, denies naming the field, with a string details.name from what else names the object`, () => {
+        const out = sut.handleValidation(request("CREATE", { name: "from-request", object: pfvo({ releaseImage: BY_DIGEST }, { name }) }), TARGET, preflightValidator());
+        assert.equal(out.decision, "denied");
+        assert.equal(out.response.status?.details?.name, "from-request");
+        assert.deepEqual(out.response.status?.details?.causes?.map((c) => c.field), ["metadata.name"]);
+        assert.match(out.response.status!.message, /^PreflightValidationOCP\.kmm\.sigs\.x-k8s\.io "from-request" is invalid: metadata\.name: Invalid value: .*must be a string$/);
+      });
+    }
+  });
+
   describe("given an UPDATE", () => {
     it("calls validateUpdate with the old object first, then the new one", () => {
       const { v, calls } = recordingValidator();
