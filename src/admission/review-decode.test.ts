@@ -113,4 +113,28 @@ describe("decodeAdmissionReview()", () => {
       });
     }
   });
+
+  // What the handlers read besides uid, operation and kind. A subResource of another type was truthy
+  // and skipped validation (the object admitted unchecked); a dryRun of "true" counted as a real create.
+  describe("given an optional field of the wrong type", () => {
+    const cases: [string, unknown][] = [
+      ["subResource", 5],
+      ["subResource", { name: "status" }],
+      ["name", ["p"]],
+      ["namespace", 7],
+      ["dryRun", "true"],
+      ["dryRun", 1],
+    ];
+    for (const [field, value] of cases) {
+      it(`rejects ${field} ${JSON.stringify(value)}, naming request.${field} and echoing the uid`, () => {
+        const d = rejected(review({ [field]: value }));
+        assert.equal(d.uid, UID);
+        assert.match(d.message, new RegExp(`^request\\.${field} must be a (string|boolean)`));
+      });
+    }
+
+    it("accepts them absent or null, as the API server's Go types decode null", () => {
+      assert.ok(sut.decodeAdmissionReview(review({ subResource: null, name: null, namespace: null, dryRun: null })).ok);
+    });
+  });
 });
