@@ -378,6 +378,31 @@ describe("planPreflight()", () => {
     });
   });
 
+  // A Module comes from KMM's CRD, not ours: an old or schemaless CRD lets any shape through. One the
+  // plan cannot read must cost only its own entry, never every PFVO's status (each plans every Module).
+  describe("given a Module the plan cannot read", () => {
+    const unreadable = () => {
+      const m = mod("broken");
+      Object.defineProperty(m.spec, "moduleLoader", { enumerable: true, get: () => { throw new TypeError("boom"); } });
+      return m;
+    };
+
+    it("plans every other Module, and reports that one as an error naming what went wrong", () => {
+      const { plan } = step(observed({ modules: [mod("gpu"), unreadable(), mod("nic", "net")] }), T0);
+      assert.deepEqual(plan.create.map((j) => j.metadata.namespace), ["drivers", "net"]);
+      assert.deepEqual(plan.status.modules!.map((e) => [e.name, e.verificationStatus]), [["broken", "error"], ["gpu", "unknown"], ["nic", "unknown"]]);
+      assert.match(entryOf(plan, "broken")!.statusReason!, /boom/);
+      assert.match(entryOf(plan, "broken")!.statusReason!, /kmm-preflight validate/);
+    });
+
+    it("keeps its error entry as it is on the next pass (no status write per pass)", () => {
+      const first = step(observed({ modules: [unreadable()] }), T0);
+      const second = step(observed({ preflight: first.next, modules: [unreadable()] }), T0 + 60_000);
+      assert.deepEqual(second.plan.status.modules, first.plan.status.modules);
+      assert.equal(second.plan.statusChanged, false);
+    });
+  });
+
   describe("given status written by others", () => {
     it("keeps conditions of other types and fields it does not own; moves its conditions' times only on a status change", () => {
       const other = { type: "Approved", status: "True" as const, reason: "ByHuman", message: "ok", lastTransitionTime: iso(T0 - 1000) };
