@@ -174,6 +174,16 @@ describe("kmm-preflight usage", () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
   });
+
+  // The command table is an object: a name it inherits is no command, not a TypeError.
+  for (const args of [["constructor"], ["__proto__", "--help"], ["help", "toString"]]) {
+    it(`refuses ${args.join(" ")} as an unknown command`, async () => {
+      const r = await cli(args);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`^error: unknown command "${args[0] === "help" ? args[1] : args[0]}"\n`));
+      assert.match(r.stderr, /Usage: kmm-preflight <command>/);
+    });
+  }
 });
 
 /** A Module whose image for any kernel is on `registry`. */

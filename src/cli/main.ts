@@ -159,6 +159,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   "inject-ca": { usage: () => INJECT_CA_USAGE, run: injectCa },
 };
 
+/** Only the table's own entries: `constructor` or `__proto__` is no command. */
+const commandNamed = (name: string): Command | undefined => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
+
 async function version(): Promise<string> {
   // package.json sits two levels above both src/cli/main.ts and dist/cli/main.js (and is in the image).
   const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -177,12 +180,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    const command = COMMANDS[rest[0]!];
+    const command = commandNamed(rest[0]!);
     if (!command || rest.length > 1) throw new UsageError(rest.length > 1 ? "help takes one command" : `unknown command "${rest[0]}"`, USAGE);
     process.stdout.write(`${command.usage()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = commandNamed(name);
   if (!command) throw new UsageError(`unknown command "${name}"`, USAGE);
   if (wantsHelp(rest)) {
     process.stdout.write(`${command.usage()}\n`);
