@@ -68,6 +68,9 @@ function commandOptions<T>(argv: string[], usage: string, parse: (argv: string[]
   return parsed.options;
 }
 
+/** Modules for check and sign, bounded as validate's input: decodeObjects refuses one byte past the limit. */
+const readModuleInput = (path: string) => readInputBounded(path, MAX_INPUT_BYTES);
+
 async function validate(argv: string[]): Promise<number> {
   const v = args(argv, { filename: { type: "string", short: "f", multiple: true } }, VALIDATE_USAGE);
   const files = (v.filename as string[] | undefined) ?? [];
@@ -100,7 +103,7 @@ async function check(argv: string[]): Promise<number> {
   const options = commandOptions(argv, CHECK_USAGE, parseCheckArgs);
   // Without --verbose nothing but the results reaches stdout and stderr (retries are in the reasons).
   const log = options.verbose ? createLogger({ level: "info", stream: process.stderr }) : undefined;
-  const report = await runCheck(options, { readInput, ...(log && { log }) });
+  const report = await runCheck(options, { readInput: readModuleInput, ...(log && { log }) });
   await writeCheckOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   return checkExitCode(report);
 }
@@ -108,7 +111,7 @@ async function check(argv: string[]): Promise<number> {
 async function sign(argv: string[]): Promise<number> {
   const options = commandOptions(argv, SIGN_USAGE, parseSignArgs);
   const log = createLogger({ level: "warn", stream: process.stderr });
-  const report = await runSign(options, { readInput, log });
+  const report = await runSign(options, { readInput: readModuleInput, log });
   await writeSignOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   return signExitCode(report);
 }

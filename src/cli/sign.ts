@@ -143,7 +143,7 @@ function identity(m: Module, kernel: string) {
 }
 
 /** Runs the sign stage for the one Module in `o.module`; never throws for the Module's problem. */
-export async function runSign(o: SignOptions, io: { readInput: (path: string) => Promise<string>; log?: Logger }): Promise<SignReport> {
+export async function runSign(o: SignOptions, io: { readInput: (path: string) => Promise<string | Uint8Array>; log?: Logger }): Promise<SignReport> {
   const docs = await readModuleDocuments([o.module], o.namespace, io.readInput);
   const report = (results: SignStageResult[], errors: readonly string[] = []): SignReport => ({ kernel: o.kernel, results, errors: [...docs.errors, ...errors], notes: docs.notes });
   if (docs.errors.length) return report([]);
