@@ -80,6 +80,12 @@ describe("decodeAdmissionReview()", () => {
         assert.equal(rejected(body).uid, "");
       });
     }
+
+    for (const request of ["x", [], 5]) {
+      it(`says request ${JSON.stringify(request)} is there but not an object`, () => {
+        assert.match(rejected({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request }).message, /^request must be an object/);
+      });
+    }
   });
 
   describe("given a request without a usable uid", () => {

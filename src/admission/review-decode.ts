@@ -19,7 +19,8 @@ export function decodeAdmissionReview(body: unknown): Decoded {
   if (body["apiVersion"] !== ADMISSION_API_VERSION) {
     return fail(`expected apiVersion "${ADMISSION_API_VERSION}", got ${JSON.stringify(body["apiVersion"] ?? null)}; set admissionReviewVersions: ["v1"] in the webhook configuration`);
   }
-  if (!isObject(req)) return fail("AdmissionReview has no request");
+  if (req === undefined || req === null) return fail("AdmissionReview has no request");
+  if (!isObject(req)) return fail(`request must be an object holding the admission request, got ${Array.isArray(req) ? "a list" : typeof req}`);
   if (uid === "") return fail("request.uid must be a non-empty string");
   if (!OPERATIONS.includes(req["operation"] as never)) return fail(`request.operation must be one of ${OPERATIONS.join(", ")}`);
   const kind = req["kind"];
