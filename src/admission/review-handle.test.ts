@@ -4,6 +4,9 @@ import fastJsonPatch from "fast-json-patch";
 import { GROUP, PREFLIGHT_KIND, PREFLIGHT_VERSION, type GroupVersionKind, type PreflightValidationOCP } from "../api/index.js";
 import { applyPreflightDefaults } from "./preflight-defaults.js";
 import { preflightDefaulter, preflightValidator } from "./preflight-webhook.js";
+import { moduleValidator } from "./module-webhook.js";
+import { MODULE_GVK } from "./module-routes.js";
+import { validModule } from "./test-modules.js";
 import type { AdmissionRequest, AdmissionResponse, Operation } from "./review-types.js";
 import type { Defaulter, Validator, Verdict } from "./webhook.js";
 import { FieldPath } from "../validation/field-path.js";
@@ -305,6 +308,28 @@ describe("handleValidation()", () => {
       const { v } = recordingValidator({ errors: [invalid(FieldPath.root("spec"), 1, "x")], warnings: [] });
       const out = sut.handleValidation(request("CREATE", { name: "from-request", object: pfvo({}, {}) }), TARGET, v);
       assert.equal(out.response.status?.details?.name, "from-request");
+    });
+  });
+
+  // The API server decodes JSON nested up to 10000 deep; under a CRD that keeps unknown fields such a
+  // value reaches the webhook, on an UPDATE in both objects. Comparing them overflowed the stack: a
+  // 500 "Maximum call stack size exceeded" instead of a decision.
+  describe("given an UPDATE whose objects both hold the same value nested 10000 deep", () => {
+    const deep = () => JSON.parse("[".repeat(10_000) + "]".repeat(10_000)) as unknown;
+    it("decides a PreflightValidationOCP update: the unknown field both carry is ratcheted", () => {
+      const obj = () => pfvo({ releaseImage: BY_DIGEST, extra: deep() });
+      const out = sut.handleValidation(request("UPDATE", { object: obj(), oldObject: obj() }), TARGET, preflightValidator());
+      assert.equal(out.decision, "allowed", out.reason);
+    });
+
+    it("decides a Module update", () => {
+      const mod = () => {
+        const m = validModule();
+        (m.spec as unknown as Record<string, unknown>)["extra"] = deep();
+        return m;
+      };
+      const out = sut.handleValidation(request("UPDATE", { kind: MODULE_GVK, object: mod(), oldObject: mod() }), MODULE_GVK, moduleValidator());
+      assert.notEqual(out.decision, "errored", out.reason);
     });
   });
 
