@@ -112,6 +112,17 @@ describe("kmm-preflight validate", () => {
     assert.match(r.stderr, /ENOENT.*does-not-exist\.yaml/);
   });
 
+  for (const [what, args, message] of [
+    ["--ca", ["inject-ca", "--ca", "/dev/zero", "-f", "manifests/webhook/mutating-webhook-configuration.yaml"], /^error: --ca \/dev\/zero: larger than 1 MiB: not a CA certificate file$/m],
+    ["-f", ["inject-ca", "--ca", "examples/preflight.yaml", "-f", "/dev/zero"], /^error: -f \/dev\/zero: larger than 64 MiB: refused unread$/m],
+  ] as const) {
+    it(`inject-ca refuses an endless ${what} input at its limit, naming it`, async () => {
+      const r = await cli([...args]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, message);
+    });
+  }
+
   // A pipe or device has no size to trust: `-f <(kubectl get modules -o yaml)` or /dev/stdin.
   it("reads a named pipe given as a file to its end", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-fifo-"));

@@ -9,7 +9,7 @@ import { injectCaBundle } from "./inject-ca.js";
 import { MAX_INPUT_BYTES } from "../manifest-io/decode.js";
 import { SIGN_USAGE, parseSignArgs, runSign, signExitCode, writeSignOutputs } from "./sign.js";
 import { parseFlags } from "./parse-flags.js";
-import { readInput, readInputBounded } from "./read-input.js";
+import { readInputBounded } from "./read-input.js";
 import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
 import { runStatus } from "./status.js";
 import { UsageError, wantsHelp } from "./usage-error.js";
@@ -90,10 +90,18 @@ async function certs(argv: string[]): Promise<number> {
   return 0;
 }
 
+const MIB = 1024 * 1024;
+/** A CA bundle is a few KiB; anything this large is the wrong file (or a device). */
+const MAX_CA_BYTES = MIB;
+
 async function injectCa(argv: string[]): Promise<number> {
   const v = args(argv, { ca: { type: "string" }, filename: { type: "string", short: "f", default: "-" } }, INJECT_CA_USAGE);
   if (!v.ca) throw new UsageError("inject-ca needs --ca <file holding the CA certificate>", INJECT_CA_USAGE);
-  const r = injectCaBundle(await readInput(String(v.filename)), await readFile(String(v.ca), "utf8"));
+  const input = await readInputBounded(String(v.filename), MAX_INPUT_BYTES);
+  if (input.length > MAX_INPUT_BYTES) throw new Error(`-f ${String(v.filename)}: larger than ${MAX_INPUT_BYTES / MIB} MiB: refused unread`);
+  const ca = await readInputBounded(String(v.ca), MAX_CA_BYTES);
+  if (ca.length > MAX_CA_BYTES) throw new Error(`--ca ${String(v.ca)}: larger than ${MAX_CA_BYTES / MIB} MiB: not a CA certificate file`);
+  const r = injectCaBundle(input.toString("utf8"), ca.toString("utf8"));
   if (r.injected === 0) process.stderr.write("warning: the input holds no webhook configuration; nothing was injected\n");
   process.stdout.write(r.yaml);
   return 0;

@@ -1,4 +1,4 @@
-import { open, readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 
 // What the commands read: a file, or standard input for `-`.
 
@@ -39,6 +39,3 @@ function namingPath(path: string, err: unknown): Error {
 /** The bytes of a file (`-`: standard input), cut off one byte past `limit` so the caller can refuse it. */
 export const readInputBounded = (path: string, limit: number): Promise<Buffer> =>
   (path === "-" ? readStream(process.stdin, limit) : readFileHead(path, limit)).catch((err: unknown) => Promise.reject(namingPath(path, err)));
-
-/** A whole file (`-`: standard input) as UTF-8 text. */
-export const readInput = async (path: string): Promise<string> => (path === "-" ? (await readStream(process.stdin, Number.POSITIVE_INFINITY)).toString("utf8") : readFile(path, "utf8"));
