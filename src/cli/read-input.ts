@@ -14,8 +14,8 @@ async function readStream(stream: AsyncIterable<unknown>, limit: number): Promis
   return Buffer.concat(chunks);
 }
 
-/** At most `limit` + 1 bytes of a file: enough to tell that it is too large without reading it. */
-async function readFileHead(path: string, limit: number): Promise<Buffer> {
+/** At most `limit` + 1 bytes of a file (`-` is a file name here): enough to tell that it is too large without reading it. */
+export async function readFileBounded(path: string, limit: number): Promise<Buffer> {
   const file = await open(path, "r");
   try {
     // A pipe or device (`-f <(kubectl ...)`, /dev/stdin) has no size to trust: read it as a stream.
@@ -38,4 +38,4 @@ function namingPath(path: string, err: unknown): Error {
 
 /** The bytes of a file (`-`: standard input), cut off one byte past `limit` so the caller can refuse it. */
 export const readInputBounded = (path: string, limit: number): Promise<Buffer> =>
-  (path === "-" ? readStream(process.stdin, limit) : readFileHead(path, limit)).catch((err: unknown) => Promise.reject(namingPath(path, err)));
+  (path === "-" ? readStream(process.stdin, limit) : readFileBounded(path, limit)).catch((err: unknown) => Promise.reject(namingPath(path, err)));
