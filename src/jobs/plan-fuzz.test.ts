@@ -6,6 +6,7 @@ import { validModule } from "../admission/test-modules.js";
 import type { Job, Pod } from "./objects.js";
 import { TERMINATION_MESSAGE_MAX_BYTES, terminationMessage } from "./termination-message.js";
 import * as sut from "./plan.js";
+import { CONFIG, T0, iso } from "./test-plan.js";
 
 // A property of the plan: whatever the cluster hands it (Modules of any shape, since their CRD is
 // KMM's; Jobs and Pods in any state; termination messages garbled, truncated, huge or from a newer
@@ -14,18 +15,6 @@ import * as sut from "./plan.js";
 
 const CASES = 300;
 const KERNEL = "5.14.0-284.25.1.el9_2.x86_64";
-const T0 = Date.parse("2026-12-01T10:00:00Z");
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-const CONFIG: sut.PlanConfig = {
-  jobImage: "quay.io/kmm/kmm-preflight:1.0",
-  maxRunningJobs: 20,
-  revalidateAfterMs: 600_000,
-  jobDeadlineSeconds: 600,
-  builderImage: "quay.io/buildah/stable:v1",
-  buildDeadlineSeconds: 3600,
-  errorBackoff: { initialMs: 10_000, maxMs: 300_000 },
-  stuckAfterMs: 30_000,
-};
 const STATUSES = ["true", "false", "error", "unknown"];
 const STAGES = ["image", "build", "sign"];
 

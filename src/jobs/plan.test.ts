@@ -4,20 +4,9 @@ import type { Module, PreflightModuleStatus, PreflightValidationOCP } from "../a
 import type { Job, KubeEvent, Pod } from "./objects.js";
 import { terminationMessage } from "./termination-message.js";
 import * as sut from "./plan.js";
+import { CONFIG, T0, iso } from "./test-plan.js";
 
 const KERNEL = "5.14.0-427.13.1.el9_4.x86_64";
-const T0 = Date.parse("2026-12-01T10:00:00Z");
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-const CONFIG: sut.PlanConfig = {
-  jobImage: "quay.io/kmm/kmm-preflight:1.0",
-  maxRunningJobs: 20,
-  revalidateAfterMs: 600_000,
-  jobDeadlineSeconds: 600,
-  builderImage: "quay.io/buildah/stable:v1",
-  buildDeadlineSeconds: 3600,
-  errorBackoff: { initialMs: 10_000, maxMs: 300_000 },
-  stuckAfterMs: 30_000,
-};
 
 function pfvo(modules?: PreflightModuleStatus[], extra: Partial<PreflightValidationOCP["status"]> = {}): PreflightValidationOCP {
   return {
