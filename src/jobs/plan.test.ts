@@ -4,20 +4,9 @@ import { MAX_STATUS_MODULES, MAX_STATUS_REASON_LENGTH, type Module, type Preflig
 import type { Job, KubeEvent, Pod } from "./objects.js";
 import { terminationMessage } from "./termination-message.js";
 import * as sut from "./plan.js";
+import { CONFIG, T0, iso } from "./test-plan.js";
 
 const KERNEL = "5.14.0-427.13.1.el9_4.x86_64";
-const T0 = Date.parse("2026-12-01T10:00:00Z");
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-const CONFIG: sut.PlanConfig = {
-  jobImage: "quay.io/kmm/kmm-preflight:1.0",
-  maxRunningJobs: 20,
-  revalidateAfterMs: 600_000,
-  jobDeadlineSeconds: 600,
-  builderImage: "quay.io/buildah/stable:v1",
-  buildDeadlineSeconds: 3600,
-  errorBackoff: { initialMs: 10_000, maxMs: 300_000 },
-  stuckAfterMs: 30_000,
-};
 
 function pfvo(modules?: PreflightModuleStatus[], extra: Partial<PreflightValidationOCP["status"]> = {}): PreflightValidationOCP {
   return {
@@ -441,6 +430,31 @@ describe("planPreflight()", () => {
       assert.deepEqual(plan.create.map((c) => c.metadata.name), [j.metadata.name]);
       assert.equal(entryOf(plan, "gpu")!.verificationStatus, "unknown");
       assert.deepEqual(plan.events, []);
+    });
+  });
+
+  // A Module comes from KMM's CRD, not ours: an old or schemaless CRD lets any shape through. One the
+  // plan cannot read must cost only its own entry, never every PFVO's status (each plans every Module).
+  describe("given a Module the plan cannot read", () => {
+    const unreadable = () => {
+      const m = mod("broken");
+      Object.defineProperty(m.spec, "moduleLoader", { enumerable: true, get: () => { throw new TypeError("boom"); } });
+      return m;
+    };
+
+    it("plans every other Module, and reports that one as an error naming what went wrong", () => {
+      const { plan } = step(observed({ modules: [mod("gpu"), unreadable(), mod("nic", "net")] }), T0);
+      assert.deepEqual(plan.create.map((j) => j.metadata.namespace), ["drivers", "net"]);
+      assert.deepEqual(plan.status.modules!.map((e) => [e.name, e.verificationStatus]), [["broken", "error"], ["gpu", "unknown"], ["nic", "unknown"]]);
+      assert.match(entryOf(plan, "broken")!.statusReason!, /boom/);
+      assert.match(entryOf(plan, "broken")!.statusReason!, /kmm-preflight validate/);
+    });
+
+    it("keeps its error entry as it is on the next pass (no status write per pass)", () => {
+      const first = step(observed({ modules: [unreadable()] }), T0);
+      const second = step(observed({ preflight: first.next, modules: [unreadable()] }), T0 + 60_000);
+      assert.deepEqual(second.plan.status.modules, first.plan.status.modules);
+      assert.equal(second.plan.statusChanged, false);
     });
   });
 

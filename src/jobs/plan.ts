@@ -217,20 +217,16 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     .sort((a, b) => a.checked - b.checked || a.last - b.last || compare(a.key, b.key))
     .map((x) => x.m);
 
-  const entries: PreflightModuleStatus[] = [];
-  for (const m of order) {
+  /** The entry of one live Module, and the Jobs, deletions, fetches and outcomes its round adds. */
+  function planModule(m: Module): PreflightModuleStatus {
     const namespace = m.metadata.namespace!;
     const name = m.metadata.name!;
     const prev = previous.get(keyOf(namespace, name));
     const hash = moduleSpecHash(m);
-    if (o.kernel.kind === "pending") {
-      entries.push(prev ?? entry(m, "unknown", `waiting: reading the kernel of ${pf.spec.releaseImage}`, { specHash: hash }));
-      continue;
-    }
+    if (o.kernel.kind === "pending") return prev ?? entry(m, "unknown", `waiting: reading the kernel of ${pf.spec.releaseImage}`, { specHash: hash });
     if (o.kernel.kind === "failed") {
       const unchanged = prev?.verificationStatus === "error" && sameReason(prev.statusReason, o.kernel.reason) && prev.specHash === hash;
-      entries.push(unchanged ? prev : entry(m, "error", o.kernel.reason, { specHash: hash, lastCheckTime: now }));
-      continue;
+      return unchanged ? prev : entry(m, "error", o.kernel.reason, { specHash: hash, lastCheckTime: now });
     }
     const kernel = o.kernel.kernel;
     const same = checkedBefore(hash, prev);
@@ -240,19 +236,38 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       const status = target.skip ? "true" : "false";
       const reason = target.skip ? "nothing to validate: the Module has no moduleLoader" : `${target.reason}`;
       const keep = same && same.verificationStatus === status && sameReason(same.statusReason, reason);
-      entries.push(keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now }));
-      continue;
+      return keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now });
     }
     const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash, push: pushBuilt && stage !== "image" }) }));
     // Every stage's Job of this spec is kept (for `kubectl logs`) until its TTL or a recheck.
     for (const j of stageJobs) expectedJobs.add(keyOf(namespace, j.name));
-    if (same?.verificationStatus === "true") {
-      // Verified for this spec: never again.
-      entries.push(same);
-      continue;
-    }
-    entries.push(planRound(m, target.target, hash, same, kernel, stageJobs));
+    // Verified for this spec: never again.
+    if (same?.verificationStatus === "true") return same;
+    return planRound(m, target.target, hash, same, kernel, stageJobs);
   }
+
+  /**
+   * `planModule`, or, when it throws (a Module of a shape no check foresaw: KMM's CRD, not ours, may
+   * let anything through), an `error` entry saying so, with whatever that Module's round had added
+   * taken back. Every PFVO plans every Module, so one such Module must not stop them all.
+   */
+  function planModuleIsolated(m: Module): PreflightModuleStatus {
+    const before = { create: create.length, deletions: deletions.length, outcomes: outcomes.length, fetches: fetches.length, slots };
+    try {
+      return planModule(m);
+    } catch (err) {
+      create.length = before.create;
+      deletions.length = before.deletions;
+      outcomes.length = before.outcomes;
+      fetches.length = before.fetches;
+      slots = before.slots;
+      const reason = `kmm-preflight could not read this Module (${err instanceof Error ? err.message : String(err)}): a field may have a type KMM's CRD did not check; run kmm-preflight validate -f on the Module`;
+      const prev = previous.get(keyOf(m.metadata.namespace!, m.metadata.name!));
+      return prev?.verificationStatus === "error" && sameReason(prev.statusReason, reason) ? prev : entry(m, "error", reason, { lastCheckTime: now });
+    }
+  }
+
+  const entries = order.map(planModuleIsolated);
 
   /**
    * One round of stages for a Module (image, then build and sign where they apply), read from the

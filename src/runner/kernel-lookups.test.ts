@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { PreflightValidationOCP } from "../api/index.js";
+import { MAX_KERNEL_VERSION_LENGTH, type PreflightValidationOCP } from "../api/index.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
 import * as sut from "./kernel-lookups.js";
 
@@ -98,6 +98,19 @@ describe("KernelLookups", () => {
       await h.clock.advance(0);
       assert.deepEqual(h.lookups.state(pfvo("b", BY_TAG)), { kind: "known", kernel: "5.14.0-500.1.1.el9_5.x86_64" });
       assert.equal(h.calls.length, 2);
+    });
+  });
+
+  // status.kernelVersion is at most MAX_KERNEL_VERSION_LENGTH characters: a longer kernel from a broken
+  // or hostile release made every status write fail (422) forever, and the status never moved.
+  describe("given a release that names a kernel longer than status.kernelVersion holds", () => {
+    it("fails the lookup, saying so, instead of knowing it", async () => {
+      const h = harness([`5.14.0-${"1".repeat(MAX_KERNEL_VERSION_LENGTH)}.el9.x86_64`]);
+      h.lookups.state(pfvo("a", BY_DIGEST));
+      await h.clock.advance(0);
+      const state = h.lookups.state(pfvo("a", BY_DIGEST));
+      assert.equal(state.kind, "failed");
+      assert.match(state.kind === "failed" ? state.reason : "", new RegExp(`at most ${MAX_KERNEL_VERSION_LENGTH} characters`));
     });
   });
 });

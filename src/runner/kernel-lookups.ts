@@ -1,4 +1,4 @@
-import type { PreflightValidationOCP } from "../api/index.js";
+import { MAX_KERNEL_VERSION_LENGTH, type PreflightValidationOCP } from "../api/index.js";
 import type { KernelState } from "../jobs/plan.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
 import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
@@ -73,6 +73,8 @@ export class KernelLookups {
       const kernel = await this.o.source(releaseImage, rt);
       const vars = kernelVariables(kernel);
       if (!vars.ok) throw new Error(`the release names kernel ${JSON.stringify(kernel)}, which is not a kernel version: ${vars.error}`);
+      // status.kernelVersion could not hold it: every status write would be refused.
+      if (kernel.length > MAX_KERNEL_VERSION_LENGTH) throw new Error(`the release names a kernel of ${kernel.length} characters; status.kernelVersion holds at most ${MAX_KERNEL_VERSION_LENGTH} characters`);
       next = { kind: "known", kernel };
     } catch (err) {
       const delay = backoffDelay(failures, this.o.retryBackoff ?? { initialMs: 5000, maxMs: 300_000 });
