@@ -71,4 +71,21 @@ describe("moduleSpecHash()", () => {
     assert.notEqual(moduleSpecHash(m({ imageRepoSecret: { name: "s" } })), moduleSpecHash(m()));
     assert.match(moduleSpecHash(m()), /^[0-9a-f]{16}$/);
   });
+
+  // Pinned: a new hash for the same spec would start every Module's validation again after an upgrade.
+  it("hashes a spec as it always has", () => {
+    const pinned = m({ imageRepoSecret: { name: "s" } });
+    pinned.spec.moduleLoader!.container.kernelMappings[0]!.build = { buildArgs: [{ name: "a", value: "b" }, null as never], x: undefined } as never;
+    assert.equal(moduleSpecHash(pinned), "0d666bcfc8179879");
+  });
+
+  // A CRD that keeps unknown fields lets a value nested 10000 deep (the API server's limit) through.
+  it("hashes a spec holding a value nested 10000 deep, telling it from another", () => {
+    const deep = (leaf: string) => {
+      const d = m();
+      (d.spec.moduleLoader!.container as unknown as Record<string, unknown>)["extra"] = JSON.parse(`${"[".repeat(10_000)}"${leaf}"${"]".repeat(10_000)}`);
+      return d;
+    };
+    assert.notEqual(moduleSpecHash(deep("a")), moduleSpecHash(deep("b")));
+  });
 });

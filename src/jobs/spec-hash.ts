@@ -5,13 +5,33 @@ import type { Module } from "../api/index.js";
 // check (the loader container: mappings, images, modprobe, build, sign, TLS; and the pull secret's
 // name), not scheduling fields such as the selector or tolerations.
 
-/** Canonical JSON: object keys sorted, so the same spec always hashes the same. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (typeof v === "object" && v !== null) {
-    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
+/**
+ * Canonical JSON: object keys sorted (undefined values left out), so the same spec always hashes the
+ * same. Without recursion: a CRD that keeps unknown fields lets through values nested 10000 deep.
+ */
+function canonical(root: unknown): string {
+  const out: string[] = [];
+  // Text to write as is, or a value (boxed) to write canonically; the next to do is last.
+  const todo: (string | { readonly v: unknown })[] = [{ v: root }];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    if (typeof next === "string") {
+      out.push(next);
+      continue;
+    }
+    const v = next.v;
+    if (Array.isArray(v)) {
+      todo.push("]");
+      for (let i = v.length - 1; i >= 0; i--) todo.push({ v: v[i] }, i ? "," : "[");
+      if (v.length === 0) todo.push("[");
+    } else if (typeof v === "object" && v !== null) {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o).sort().filter((k) => o[k] !== undefined);
+      todo.push("}");
+      for (let i = keys.length - 1; i >= 0; i--) todo.push({ v: o[keys[i]!] }, `${i ? "," : "{"}${JSON.stringify(keys[i])}:`);
+      if (keys.length === 0) todo.push("{");
+    } else out.push(JSON.stringify(v) ?? "null");
   }
-  return JSON.stringify(v) ?? "null";
+  return out.join("");
 }
 
 /** Hashes by object: the caches hand out the same (never mutated) Module until it changes. */

@@ -1,22 +1,33 @@
-import type { Build, Sign } from "../api/module.js";
+import type { LocalObjectReference } from "../api/meta.js";
+import type { Build, Sign, TLSOptions } from "../api/module.js";
 import { overrideBuildArgs } from "./build-args.js";
 
 // How a kernel mapping's build and sign sections combine with the container-level ones (KMM's
 // rules). The result always has its list fields (`buildArgs`, `secrets`, `filesToSign`), possibly
 // empty, and shares no objects with the inputs.
 
+// Copies take the fields that are used, not whatever else the object holds: a CRD that keeps unknown
+// fields may hand over values nested deep enough to overflow structuredClone.
+
+export const copyReference = (r: LocalObjectReference): LocalObjectReference => (r.name !== undefined ? { name: r.name } : {});
+
+export const copyTLS = (t: TLSOptions): TLSOptions => ({
+  ...(t.insecure !== undefined && { insecure: t.insecure }),
+  ...(t.insecureSkipTLSVerify !== undefined && { insecureSkipTLSVerify: t.insecureSkipTLSVerify }),
+});
+
 const copyBuild = (b: Build): Build => ({
-  ...(b.dockerfileConfigMap != null && { dockerfileConfigMap: structuredClone(b.dockerfileConfigMap) }),
+  ...(b.dockerfileConfigMap != null && { dockerfileConfigMap: copyReference(b.dockerfileConfigMap) }),
   buildArgs: (b.buildArgs ?? []).map((a) => ({ name: a.name, value: a.value })),
-  secrets: structuredClone(b.secrets ?? []),
-  ...(b.baseImageRegistryTLS != null && { baseImageRegistryTLS: structuredClone(b.baseImageRegistryTLS) }),
+  secrets: (b.secrets ?? []).map(copyReference),
+  ...(b.baseImageRegistryTLS != null && { baseImageRegistryTLS: copyTLS(b.baseImageRegistryTLS) }),
 });
 
 const copySign = (s: Sign): Sign => ({
   ...(s.unsignedImage !== undefined && { unsignedImage: s.unsignedImage }),
-  ...(s.unsignedImageRegistryTLS != null && { unsignedImageRegistryTLS: structuredClone(s.unsignedImageRegistryTLS) }),
-  ...(s.keySecret != null && { keySecret: structuredClone(s.keySecret) }),
-  ...(s.certSecret != null && { certSecret: structuredClone(s.certSecret) }),
+  ...(s.unsignedImageRegistryTLS != null && { unsignedImageRegistryTLS: copyTLS(s.unsignedImageRegistryTLS) }),
+  ...(s.keySecret != null && { keySecret: copyReference(s.keySecret) }),
+  ...(s.certSecret != null && { certSecret: copyReference(s.certSecret) }),
   filesToSign: [...(s.filesToSign ?? [])],
 });
 
@@ -32,9 +43,9 @@ export function mergeBuild(container: Build | undefined, mapping: Build | undefi
   const merged = copyBuild(container);
   return {
     ...merged,
-    ...(mapping.dockerfileConfigMap != null && { dockerfileConfigMap: structuredClone(mapping.dockerfileConfigMap) }),
+    ...(mapping.dockerfileConfigMap != null && { dockerfileConfigMap: copyReference(mapping.dockerfileConfigMap) }),
     buildArgs: overrideBuildArgs(container.buildArgs ?? [], mapping.buildArgs ?? []),
-    secrets: [...merged.secrets!, ...structuredClone(mapping.secrets ?? [])],
+    secrets: [...merged.secrets!, ...(mapping.secrets ?? []).map(copyReference)],
   };
 }
 
@@ -51,8 +62,8 @@ export function mergeSign(container: Sign | undefined, mapping: Sign | undefined
   return {
     ...merged,
     ...(mapping.unsignedImage && { unsignedImage: mapping.unsignedImage }),
-    ...(mapping.keySecret != null && { keySecret: structuredClone(mapping.keySecret) }),
-    ...(mapping.certSecret != null && { certSecret: structuredClone(mapping.certSecret) }),
+    ...(mapping.keySecret != null && { keySecret: copyReference(mapping.keySecret) }),
+    ...(mapping.certSecret != null && { certSecret: copyReference(mapping.certSecret) }),
     filesToSign: [...merged.filesToSign!, ...(mapping.filesToSign ?? [])],
   };
 }

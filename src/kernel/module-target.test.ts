@@ -326,6 +326,29 @@ describe("resolveModuleTarget()", () => {
       });
     }
 
+    // structuredClone copied them whole and overflowed the stack on a value nested 10000 deep (the API
+    // server's limit) that a CRD keeping unknown fields lets into them.
+    it("resolves references and TLS options carrying unknown fields nested 10000 deep, keeping only the fields it uses", () => {
+      const extra = () => JSON.parse(`${"[".repeat(10_000)}${"]".repeat(10_000)}`) as unknown;
+      const ref = (name: string) => ({ name, extra: extra() });
+      const tls = { insecure: true, extra: extra() };
+      const t = targetOf(
+        moduleWith(
+          {
+            containerImage: "quay.io/org/m:1",
+            registryTLS: tls,
+            build: { dockerfileConfigMap: ref("d"), secrets: [ref("s")], baseImageRegistryTLS: tls },
+            sign: { keySecret: ref("k"), certSecret: ref("c"), unsignedImage: "quay.io/org/u:1", unsignedImageRegistryTLS: tls, filesToSign: ["/opt/lib/modules/x.ko"] },
+          } as never,
+          { imageRepoSecret: ref("pull") as never },
+        ),
+      );
+      assert.deepEqual(t.registryTLS, { insecure: true });
+      assert.deepEqual(t.imageRepoSecret, { name: "pull" });
+      assert.deepEqual([t.build?.dockerfileConfigMap, t.build?.secrets, t.build?.baseImageRegistryTLS], [{ name: "d" }, [{ name: "s" }], { insecure: true }]);
+      assert.deepEqual([t.sign?.keySecret, t.sign?.certSecret, t.sign?.unsignedImageRegistryTLS], [{ name: "k" }, { name: "c" }, { insecure: true }]);
+    });
+
     it("fails an imageRepoSecret that is not an object with a name, naming it", () => {
       const r = failureOf(moduleWith({ containerImage: "quay.io/org/m:1" }, { imageRepoSecret: "pull" as never }));
       assert.deepEqual(r.errors?.map((e) => [e.type, e.field]), [["Invalid", "spec.imageRepoSecret"]]);

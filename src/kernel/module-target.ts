@@ -5,7 +5,7 @@ import { FieldPath } from "../validation/field-path.js";
 import { parseImageReference, type ImageReference } from "../api/image-reference.js";
 import { KERNEL_MAPPINGS_PATH, selectKernelMapping } from "./kernel-mapping.js";
 import { kernelVariables } from "./kernel-version.js";
-import { mergeBuild, mergeSign } from "./merge-build-sign.js";
+import { copyReference, copyTLS, mergeBuild, mergeSign } from "./merge-build-sign.js";
 import { moduleShapeErrors } from "./module-shape.js";
 import { substituteVariables } from "./substitute.js";
 
@@ -142,12 +142,12 @@ export function resolveModuleTarget(module: Module, kernel: string): ModuleTarge
       mappingIndex: index,
       containerImage,
       imageReference,
-      registryTLS: structuredClone(registryTLS),
+      registryTLS: copyTLS(registryTLS),
       moduleName: modprobe?.moduleName ?? "",
       dirName: modprobe?.dirName || DEFAULT_MODULE_DIR,
       ...(build && { build }),
       ...(sign && { sign }),
-      ...(imageRepoSecret != null && { imageRepoSecret: structuredClone(imageRepoSecret) }),
+      ...(imageRepoSecret != null && { imageRepoSecret: copyReference(imageRepoSecret) }),
     },
   };
 }
