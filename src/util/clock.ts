@@ -25,17 +25,21 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `fn` after `ms` on the monotonic clock, through as many timers as the delay needs; answers a
- * function that cancels it. `ref`: whether the pending timer keeps the process alive.
+ * function that cancels it. `ref`: whether the pending timer keeps the process alive. A Node timer
+ * counts from the event loop's cached time, which lags while a turn runs long, so it can fire early
+ * by that lag: then it waits again for what is left.
  */
 function longTimer(fn: () => void, ms: number, ref: boolean): () => void {
   const due = performance.now() + Math.max(0, ms);
   let t: NodeJS.Timeout;
   const arm = () => {
     const left = due - performance.now();
-    t = setTimeout(left > MAX_TIMER_MS ? arm : fn, Math.min(Math.max(0, left), MAX_TIMER_MS));
+    if (left <= 0) return fn();
+    t = setTimeout(arm, Math.min(Math.ceil(left), MAX_TIMER_MS));
     if (!ref) t.unref();
   };
-  arm();
+  t = setTimeout(arm, Math.min(Math.ceil(Math.max(0, ms)), MAX_TIMER_MS));
+  if (!ref) t.unref();
   return () => clearTimeout(t);
 }
 
