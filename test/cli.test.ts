@@ -109,7 +109,13 @@ describe("kmm-preflight validate", () => {
   it("exits 2 with a clear message for a missing file", async () => {
     const r = await cli(["validate", "-f", "does-not-exist.yaml"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /ENOENT.*does-not-exist\.yaml/);
+    assert.match(r.stderr, /^error: cannot read does-not-exist\.yaml: no such file/m);
+  });
+
+  it("exits 2 naming a directory given to -f and how to name its files", async () => {
+    const r = await cli(["validate", "-f", "examples/"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: cannot read examples\/: it is a directory; name each file in it, one flag per file$/m);
   });
 });
 

@@ -26,8 +26,21 @@ async function readFileHead(path: string, limit: number): Promise<Buffer> {
   }
 }
 
+/** Node's messages name neither the file (EISDIR) nor what to do; these name both. */
+function cannotRead(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOENT" ? "no such file (ENOENT)"
+    : code === "EISDIR" ? "it is a directory; name each file in it, one flag per file"
+    : code === "EACCES" ? "permission denied (EACCES)"
+    : err instanceof Error ? err.message : String(err);
+  return new Error(`cannot read ${path}: ${why}`);
+}
+
 /** The bytes of a file (`-`: standard input), cut off one byte past `limit` so the caller can refuse it. */
-export const readInputBounded = (path: string, limit: number): Promise<Buffer> => (path === "-" ? readStdin(limit) : readFileHead(path, limit));
+export const readInputBounded = (path: string, limit: number): Promise<Buffer> =>
+  path === "-" ? readStdin(limit) : readFileHead(path, limit).catch((err: unknown) => Promise.reject(cannotRead(path, err)));
 
 /** A whole file (`-`: standard input) as UTF-8 text. */
-export const readInput = async (path: string): Promise<string> => (path === "-" ? (await readStdin(Number.POSITIVE_INFINITY)).toString("utf8") : readFile(path, "utf8"));
+export const readInput = async (path: string): Promise<string> =>
+  path === "-" ? (await readStdin(Number.POSITIVE_INFINITY)).toString("utf8") : readFile(path, "utf8").catch((err: unknown) => Promise.reject(cannotRead(path, err)));
