@@ -83,7 +83,7 @@ describe("listenDualStack()", () => {
     servers.push(second);
     await assert.rejects(sut.listenDualStack(second, port, "127.0.0.1", "metrics (--metrics-port, METRICS_PORT)"), {
       code: "EADDRINUSE",
-      message: `cannot listen on 127.0.0.1:${port} for metrics (--metrics-port, METRICS_PORT): the port is in use by another process (another kmm-preflight?); stop it, or choose another port`,
+      message: `cannot listen on 127.0.0.1:${port} for metrics (--metrics-port, METRICS_PORT): the port is in use (EADDRINUSE) by another process (another kmm-preflight?); stop it, or choose another port`,
     });
   });
 });

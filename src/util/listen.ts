@@ -25,8 +25,8 @@ function listenOnce(server: Server, port: number, host: string): Promise<void> {
 /** Node's "listen EADDRINUSE: address already in use :::8080" names neither the listener nor its setting. */
 function cannotListen(err: NodeJS.ErrnoException, port: number, host: string, purpose: string): NodeJS.ErrnoException {
   const why =
-    err.code === "EADDRINUSE" ? "the port is in use by another process (another kmm-preflight?); stop it, or choose another port"
-    : err.code === "EACCES" ? "permission denied (a port below 1024 needs privileges); choose a port above 1024"
+    err.code === "EADDRINUSE" ? "the port is in use (EADDRINUSE) by another process (another kmm-preflight?); stop it, or choose another port"
+    : err.code === "EACCES" ? "permission denied (EACCES; a port below 1024 needs privileges); choose a port above 1024"
     : err.message;
   return Object.assign(new Error(`cannot listen on ${host.includes(":") ? `[${host}]` : host}:${port} for ${purpose}: ${why}`), { code: err.code });
 }
