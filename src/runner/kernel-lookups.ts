@@ -2,6 +2,7 @@ import type { PreflightValidationOCP } from "../api/index.js";
 import type { KernelState } from "../jobs/plan.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
 import type { Logger } from "../log/logger.js";
+import { describeKernelFailure } from "../release/release-kernel.js";
 import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
 import type { Clock } from "../util/clock.js";
 
@@ -70,7 +71,7 @@ export class KernelLookups {
     } catch (err) {
       const delay = backoffDelay(failures, this.o.retryBackoff ?? { initialMs: 5000, maxMs: 300_000 });
       const why = err instanceof Error ? err.message : String(err);
-      next = { kind: "failed", reason: `cannot tell the kernel of ${releaseImage}${rt ? " (real-time)" : ""}: ${why}`, failures: failures + 1, retryAtMs: this.o.clock.now() + delay };
+      next = { kind: "failed", reason: describeKernelFailure(releaseImage, rt, why), failures: failures + 1, retryAtMs: this.o.clock.now() + delay };
       this.o.log?.warn("cannot read the kernel of the release image; its Modules are error until it can; retrying", { releaseImage, rt, error: why, failures: failures + 1, retryInMs: delay });
       this.o.clock.setTimer(() => this.#notify(key), delay);
     }
