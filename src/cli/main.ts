@@ -90,7 +90,7 @@ async function certs(argv: string[]): Promise<number> {
 async function injectCa(argv: string[]): Promise<number> {
   const v = args(argv, { ca: { type: "string" }, filename: { type: "string", short: "f", default: "-" } }, INJECT_CA_USAGE);
   if (!v.ca) throw new UsageError("inject-ca needs --ca <file holding the CA certificate>", INJECT_CA_USAGE);
-  const r = injectCaBundle(await readInput(String(v.filename)), await readFile(String(v.ca), "utf8"));
+  const r = injectCaBundle(await readInput(String(v.filename)), await readInput(String(v.ca)), `--ca ${String(v.ca)}`);
   if (r.injected === 0) process.stderr.write("warning: the input holds no webhook configuration; nothing was injected\n");
   process.stdout.write(r.yaml);
   return 0;
