@@ -247,13 +247,18 @@ describe("hostile requests", () => {
     const server = http.createServer(app).listen(0, "127.0.0.1");
     await once(server, "listening");
     try {
-      const review = reviewOf({ object: preflight("p1", { releaseImage: "@NESTED@" }), name: "@NESTED@", dryRun: "@NESTED@" as never, userInfo: { username: "@NESTED@" } });
+      const review = reviewOf({ object: preflight("p1", { releaseImage: "@NESTED@" }), userInfo: { username: "@NESTED@" } });
       const body = JSON.stringify(review).replaceAll('"@NESTED@"', NESTED);
       const res = await request(server).post(VALIDATE_PREFLIGHT_PATH).set("content-type", "application/json").send(body).expect(200);
       assert.equal(res.body.response.uid, review.request!.uid);
       assert.equal(res.body.response.allowed, false);
       assert.equal(res.body.response.status.code, 422);
       assert.match(res.body.response.status.message, /spec\.releaseImage: Invalid value: \[…\]: must be a string/);
+      // request.name and request.dryRun are read by the handlers: of another type, the review is malformed.
+      const malformed = reviewOf({ object: preflight("p1"), name: "@NESTED@", dryRun: "@NESTED@" as never });
+      const bad = await request(server).post(VALIDATE_PREFLIGHT_PATH).set("content-type", "application/json").send(JSON.stringify(malformed).replaceAll('"@NESTED@"', NESTED)).expect(400);
+      assert.equal(bad.body.response.uid, malformed.request!.uid);
+      assert.match(bad.body.response.status.message, /^request\.name must be a string/);
       await request(server).post(VALIDATE_PREFLIGHT_PATH).send(reviewOf({ object: preflight("p2") })).expect(200);
     } finally {
       server.close();

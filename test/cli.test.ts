@@ -112,11 +112,47 @@ describe("kmm-preflight validate", () => {
     assert.match(r.stderr, /^error: cannot read does-not-exist\.yaml: no such file/m);
   });
 
-  it("exits 2 naming a directory given to -f and how to name its files", async () => {
-    const r = await cli(["validate", "-f", "examples/"]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /^error: cannot read examples\/: it is a directory; name each file in it, one flag per file$/m);
+  for (const [what, args, message] of [
+    ["--ca", ["inject-ca", "--ca", "/dev/zero", "-f", "manifests/webhook/mutating-webhook-configuration.yaml"], /^error: --ca \/dev\/zero: larger than 1 MiB: not a CA certificate file$/m],
+    ["-f", ["inject-ca", "--ca", "examples/preflight.yaml", "-f", "/dev/zero"], /^error: -f \/dev\/zero: larger than 64 MiB: refused unread$/m],
+  ] as const) {
+    it(`inject-ca refuses an endless ${what} input at its limit, naming it`, async () => {
+      const r = await cli([...args]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, message);
+    });
+  }
+
+  // A pipe or device has no size to trust: `-f <(kubectl get modules -o yaml)` or /dev/stdin.
+  it("reads a named pipe given as a file to its end", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-fifo-"));
+    try {
+      const fifo = path.join(dir, "objects.yaml");
+      await new Promise<void>((resolve, reject) => execFile("mkfifo", [fifo], (err) => (err ? reject(err) : resolve())));
+      const [r] = await Promise.all([cli(["validate", "-f", fifo]), readFile("examples/preflight.yaml").then((yaml) => writeFile(fifo, yaml))]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /kind: PreflightValidationOCP/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
+
+  it("exits 2 naming the path when it is a directory, and how to name its files", async () => {
+    const r = await cli(["validate", "-f", "src"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: cannot read src: it is a directory \(EISDIR\); name each file in it, one flag per file$/m);
+  });
+
+  // check and sign read their Modules as validate does: an endless or huge input is refused at the
+  // limit, naming the file, rather than read until the string or the heap gives out.
+  for (const command of [["check", "--kernel", "5.14.0-1.el9.x86_64"], ["sign", "--kernel", "5.14.0-1.el9.x86_64", "--key", "k", "--cert", "c"]]) {
+    it(`${command[0]} refuses an endless --module input (/dev/zero) at the input limit, naming it`, async () => {
+      const r = await cli([command[0]!, "--module", "/dev/zero", ...command.slice(1)]);
+      assert.equal(r.code, 2);
+      // The report, this error among it, is on stdout.
+      assert.match(r.stdout + r.stderr, /^error: \/dev\/zero: larger than 64 MiB: refused unread$/m);
+    });
+  }
 });
 
 /** Runs the tasks three at a time: each starts a Node process, and the suite shares two cores. */
@@ -180,6 +216,16 @@ describe("kmm-preflight usage", () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
   });
+
+  // The command table is an object: a name it inherits is no command, not a TypeError.
+  for (const args of [["constructor"], ["__proto__", "--help"], ["help", "toString"]]) {
+    it(`refuses ${args.join(" ")} as an unknown command`, async () => {
+      const r = await cli(args);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`^error: unknown command "${args[0] === "help" ? args[1] : args[0]}"\n`));
+      assert.match(r.stderr, /Usage: kmm-preflight <command>/);
+    });
+  }
 });
 
 /** A Module whose image for any kernel is on `registry`. */

@@ -122,14 +122,14 @@ describe("image stage against a real registry", () => {
       assert.equal(r.skipped, true);
     });
 
-    it("gives a malformed Module a verdict instead of throwing", async () => {
+    it("gives a malformed Module a verdict naming the bad field instead of throwing", async () => {
       const m = moduleFor(reg.host);
       const container = m.spec.moduleLoader!.container as unknown as Record<string, unknown>;
       container["sign"] = { filesToSign: 5, keySecret: { name: "k" }, certSecret: { name: "c" } };
       (container["kernelMappings"] as Record<string, unknown>[])[1]!["sign"] = { filesToSign: ["x"] };
       const r = await checkModuleImage(m, KERNEL, deps());
-      assert.equal(r.verificationStatus, "error");
-      assert.match(r.reason, /^could not check this Module: /);
+      assert.equal(r.verificationStatus, "false");
+      assert.match(r.reason, /^spec\.moduleLoader\.container\.sign\.filesToSign: Invalid value: 5: must be a list of strings$/);
     });
 
     it("fails a moduleName that is a path, naming the field", async () => {
@@ -256,9 +256,10 @@ describe("image stage against a real registry", () => {
       const f = await moduleFile("one-bad.yaml", [moduleFor(reg.host), bad]);
       const term = path.join(dir, "termination-log-2");
       const r = await cli(["--module", f, "--kernel", KERNEL, "--insecure-registry", reg.host, "--termination-message-path", term, "-o", "json"]);
-      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.code, 1, r.stderr);
       const out = JSON.parse(r.stdout);
-      assert.deepEqual(out.results.map((x: { name: string; verificationStatus: string }) => [x.name, x.verificationStatus]), [["my-driver", "true"], ["bad", "error"]]);
+      assert.deepEqual(out.results.map((x: { name: string; verificationStatus: string }) => [x.name, x.verificationStatus]), [["my-driver", "true"], ["bad", "false"]]);
+      assert.match(out.results[1].reason, /spec\.moduleLoader\.container\.build\.buildArgs: Invalid value: "x": must be a list of name\/value pairs/);
       assert.equal(JSON.parse(await readFile(term, "utf8")).results.length, 2);
     });
 

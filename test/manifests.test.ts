@@ -36,6 +36,7 @@ import {
   VALIDATE_PREFLIGHT_PATH,
 } from "../src/api/webhook-paths.js";
 import { parseServeConfig } from "../src/server/config.js";
+import { ownerReferenceTo } from "../src/jobs/validation-job.js";
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NAMESPACE = "kmm-preflight";
@@ -394,6 +395,14 @@ describe("kubectl kustomize manifests/", () => {
         assert.ok(!rule.resources?.includes("secrets"), "no cluster-wide Secret read");
       }
       assert.equal(role.aggregationRule, undefined);
+    });
+
+    it("lets the runner create its Jobs where OwnerReferencesPermissionEnforcement runs (OpenShift): blockOwnerDeletion only with update on the owner's finalizers", () => {
+      const role = find<V1ClusterRole>(objects, "ClusterRole", "kmm-preflight");
+      const mayBlock = (role.rules ?? []).some((r) => r.apiGroups?.includes(GROUP) && r.resources?.includes(`${PREFLIGHT_PLURAL}/finalizers`) && r.verbs.includes("update"));
+      const owner: { controller?: boolean; blockOwnerDeletion?: boolean } = ownerReferenceTo({ name: "upgrade", uid: "pf-uid" });
+      assert.equal(owner.controller, true, "the PreflightValidationOCP controls its Jobs");
+      assert.ok(mayBlock || !owner.blockOwnerDeletion, "the API server refuses a Job whose ownerReference sets blockOwnerDeletion without that grant");
     });
 
     it("lets the server read the release pull secret it is configured with, by name, and nothing else", () => {

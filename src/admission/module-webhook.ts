@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from "node:util";
+import { jsonEqual } from "../util/json-equal.js";
 import type { Module, PreflightValidationOCP } from "../api/index.js";
 import type { FieldError } from "../validation/field-error.js";
 import { validateRatcheted } from "../validation/ratcheting.js";
@@ -54,7 +54,7 @@ export function moduleValidator(cluster: PreflightLister = NO_CLUSTER, opts: Mod
       const errors = validateModuleUpdate(o, old);
       // The warnings were given when the spec last changed; repeating them on every label, finalizer
       // or status-owner edit would teach people to ignore them.
-      if (isDeepStrictEqual(o?.spec, old?.spec)) return { errors, warnings: [] };
+      if (jsonEqual(o?.spec, old?.spec)) return { errors, warnings: [] };
       const base = { errors, warnings: moduleWarnings(o) };
       return errors.length ? base : withPreflightChecks(o, old, base);
     },

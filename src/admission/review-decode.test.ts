@@ -80,6 +80,12 @@ describe("decodeAdmissionReview()", () => {
         assert.equal(rejected(body).uid, "");
       });
     }
+
+    for (const request of ["x", [], 5]) {
+      it(`says request ${JSON.stringify(request)} is there but not an object`, () => {
+        assert.match(rejected({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request }).message, /^request must be an object/);
+      });
+    }
   });
 
   describe("given a request without a usable uid", () => {
@@ -112,5 +118,29 @@ describe("decodeAdmissionReview()", () => {
         assert.equal(rejected(review({ kind })).uid, UID);
       });
     }
+  });
+
+  // What the handlers read besides uid, operation and kind. A subResource of another type was truthy
+  // and skipped validation (the object admitted unchecked); a dryRun of "true" counted as a real create.
+  describe("given an optional field of the wrong type", () => {
+    const cases: [string, unknown][] = [
+      ["subResource", 5],
+      ["subResource", { name: "status" }],
+      ["name", ["p"]],
+      ["namespace", 7],
+      ["dryRun", "true"],
+      ["dryRun", 1],
+    ];
+    for (const [field, value] of cases) {
+      it(`rejects ${field} ${JSON.stringify(value)}, naming request.${field} and echoing the uid`, () => {
+        const d = rejected(review({ [field]: value }));
+        assert.equal(d.uid, UID);
+        assert.match(d.message, new RegExp(`^request\\.${field} must be a (string|boolean)`));
+      });
+    }
+
+    it("accepts them absent or null, as the API server's Go types decode null", () => {
+      assert.ok(sut.decodeAdmissionReview(review({ subResource: null, name: null, namespace: null, dryRun: null })).ok);
+    });
   });
 });

@@ -4,6 +4,9 @@ import fastJsonPatch from "fast-json-patch";
 import { GROUP, PREFLIGHT_KIND, PREFLIGHT_VERSION, type GroupVersionKind, type PreflightValidationOCP } from "../api/index.js";
 import { applyPreflightDefaults } from "./preflight-defaults.js";
 import { preflightDefaulter, preflightValidator } from "./preflight-webhook.js";
+import { moduleValidator } from "./module-webhook.js";
+import { MODULE_GVK } from "./module-routes.js";
+import { validModule } from "./test-modules.js";
 import type { AdmissionRequest, AdmissionResponse, Operation } from "./review-types.js";
 import type { Defaulter, Validator, Verdict } from "./webhook.js";
 import { FieldPath } from "../validation/field-path.js";
@@ -306,6 +309,42 @@ describe("handleValidation()", () => {
       const out = sut.handleValidation(request("CREATE", { name: "from-request", object: pfvo({}, {}) }), TARGET, v);
       assert.equal(out.response.status?.details?.name, "from-request");
     });
+  });
+
+  // The API server decodes JSON nested up to 10000 deep; under a CRD that keeps unknown fields such a
+  // value reaches the webhook, on an UPDATE in both objects. Comparing them overflowed the stack: a
+  // 500 "Maximum call stack size exceeded" instead of a decision.
+  describe("given an UPDATE whose objects both hold the same value nested 10000 deep", () => {
+    const deep = () => JSON.parse("[".repeat(10_000) + "]".repeat(10_000)) as unknown;
+    it("decides a PreflightValidationOCP update: the unknown field both carry is ratcheted", () => {
+      const obj = () => pfvo({ releaseImage: BY_DIGEST, extra: deep() });
+      const out = sut.handleValidation(request("UPDATE", { object: obj(), oldObject: obj() }), TARGET, preflightValidator());
+      assert.equal(out.decision, "allowed", out.reason);
+    });
+
+    it("decides a Module update", () => {
+      const mod = () => {
+        const m = validModule();
+        (m.spec as unknown as Record<string, unknown>)["extra"] = deep();
+        return m;
+      };
+      const out = sut.handleValidation(request("UPDATE", { kind: MODULE_GVK, object: mod(), oldObject: mod() }), MODULE_GVK, moduleValidator());
+      assert.notEqual(out.decision, "errored", out.reason);
+    });
+  });
+
+  // The API server decodes the answer into metav1.Status, whose details.name is a string: any other
+  // type there makes the whole answer undecodable, and the person sees a webhook failure, not the denial.
+  describe("given a metadata.name that is not a string", () => {
+    for (const [what, name] of [["a number", 5], ["true", true], ["an object", { a: 1 }], ["a 100000-deep list", JSON.parse("[".repeat(100_000) + "]".repeat(100_000))]] as const) {
+      it(`given ${what}, denies naming the field, with a string details.name from what else names the object`, () => {
+        const out = sut.handleValidation(request("CREATE", { name: "from-request", object: pfvo({ releaseImage: BY_DIGEST }, { name }) }), TARGET, preflightValidator());
+        assert.equal(out.decision, "denied");
+        assert.equal(out.response.status?.details?.name, "from-request");
+        assert.deepEqual(out.response.status?.details?.causes?.map((c) => c.field), ["metadata.name"]);
+        assert.match(out.response.status!.message, /^PreflightValidationOCP\.kmm\.sigs\.x-k8s\.io "from-request" is invalid: metadata\.name: Invalid value: .*must be a string$/);
+      });
+    }
   });
 
   describe("given an UPDATE", () => {

@@ -57,9 +57,15 @@ export function handleMutation<T extends object>(r: AdmissionRequest, target: Gr
   });
 }
 
+/**
+ * The name a denial is reported under: the first non-empty string of the object's name, the request's
+ * and the object's generateName. Only a string: the API server decodes the answer's details.name as
+ * one, and any other type (the request is untrusted) would make the whole answer undecodable.
+ */
 function objectName(r: AdmissionRequest): string {
-  const meta = ((r.object ?? r.oldObject) as { metadata?: ObjectMeta } | undefined)?.metadata;
-  return meta?.name || r.name || meta?.generateName || "";
+  const meta = ((r.object ?? r.oldObject) as { metadata?: Partial<Record<keyof ObjectMeta, unknown>> } | undefined)?.metadata;
+  const names: unknown[] = [meta?.name, r.name, meta?.generateName];
+  return names.find((n): n is string => typeof n === "string" && n !== "") ?? "";
 }
 
 export function handleValidation<T extends object>(r: AdmissionRequest, target: GroupVersionKind, validator: Validator<T>): Outcome {

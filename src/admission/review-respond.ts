@@ -10,9 +10,17 @@ const withWarnings = (r: AdmissionResponse, warnings: readonly string[]): Admiss
 
 export const allowed = (uid: string, warnings: readonly string[] = []): AdmissionResponse => withWarnings({ uid, allowed: true }, warnings);
 
+/**
+ * Errors a denial lists; beyond them it says how many more. One mistake copied across a long list
+ * (a bad regexp in 5000 kernel mappings) otherwise makes megabytes of answer that no one reads.
+ */
+export const MAX_DENIAL_ERRORS = 100;
+
 /** Denial the way the API server itself reports invalid objects (422 Invalid with causes), so kubectl prints it alike. */
 export function denied(uid: string, gvk: GroupVersionKind, name: string, errors: readonly FieldError[], warnings: readonly string[] = []): AdmissionResponse {
   const qualifiedKind = `${gvk.kind}.${gvk.group}`;
+  const listed = errors.slice(0, MAX_DENIAL_ERRORS);
+  const more = errors.length - listed.length;
   return withWarnings(
     {
       uid,
@@ -20,8 +28,8 @@ export function denied(uid: string, gvk: GroupVersionKind, name: string, errors:
       status: {
         code: 422,
         reason: "Invalid",
-        message: formatInvalid(qualifiedKind, name, errors),
-        details: { name, group: gvk.group, kind: gvk.kind, causes: toStatusCauses(errors) },
+        message: `${formatInvalid(qualifiedKind, name, listed)}${more ? ` and ${more} more errors not listed` : ""}`,
+        details: { name, group: gvk.group, kind: gvk.kind, causes: toStatusCauses(listed) },
       },
     },
     warnings,

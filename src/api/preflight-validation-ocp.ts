@@ -112,5 +112,8 @@ export const MAX_STATUS_MODULES = 5000;
 /** The serialized status.modules the runner writes stays under this: etcd refuses requests over 1.5 MiB. */
 export const STATUS_BUDGET_BYTES = 1400 * 1024;
 
+/** Longest `status.kernelVersion` (the CRD's maxLength): a release naming a longer kernel fails its lookup. */
+export const MAX_KERNEL_VERSION_LENGTH = 256;
+
 /** Longest `status.modules[].statusReason`; the controller truncates longer explanations. */
 export const MAX_STATUS_REASON_LENGTH = 1024;

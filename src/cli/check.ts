@@ -139,7 +139,7 @@ export function renderCheckText(r: CheckReport): string {
 }
 
 /** Runs the image stage for every Module in the given files; never throws for a Module's problem. */
-export async function runCheck(o: CheckOptions, io: { readInput: (path: string) => Promise<string>; log?: Logger }): Promise<CheckReport> {
+export async function runCheck(o: CheckOptions, io: { readInput: (path: string) => Promise<string | Uint8Array>; log?: Logger }): Promise<CheckReport> {
   const docs = await readModuleDocuments(o.modules, o.namespace, io.readInput);
   const { modules, notes } = docs;
   const errors = [...docs.errors];

@@ -9,7 +9,7 @@ import { injectCaBundle } from "./inject-ca.js";
 import { MAX_INPUT_BYTES } from "../manifest-io/decode.js";
 import { SIGN_USAGE, parseSignArgs, runSign, signExitCode, writeSignOutputs } from "./sign.js";
 import { parseFlags } from "./parse-flags.js";
-import { readInput, readInputBounded } from "./read-input.js";
+import { readInputBounded } from "./read-input.js";
 import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
 import { runStatus } from "./status.js";
 import { UsageError, wantsHelp } from "./usage-error.js";
@@ -68,6 +68,9 @@ function commandOptions<T>(argv: string[], usage: string, parse: (argv: string[]
   return parsed.options;
 }
 
+/** Modules for check and sign, bounded as validate's input: decodeObjects refuses one byte past the limit. */
+const readModuleInput = (path: string) => readInputBounded(path, MAX_INPUT_BYTES);
+
 async function validate(argv: string[]): Promise<number> {
   const v = args(argv, { filename: { type: "string", short: "f", multiple: true } }, VALIDATE_USAGE);
   const files = (v.filename as string[] | undefined) ?? [];
@@ -87,10 +90,18 @@ async function certs(argv: string[]): Promise<number> {
   return 0;
 }
 
+const MIB = 1024 * 1024;
+/** A CA bundle is a few KiB; anything this large is the wrong file (or a device). */
+const MAX_CA_BYTES = MIB;
+
 async function injectCa(argv: string[]): Promise<number> {
   const v = args(argv, { ca: { type: "string" }, filename: { type: "string", short: "f", default: "-" } }, INJECT_CA_USAGE);
   if (!v.ca) throw new UsageError("inject-ca needs --ca <file holding the CA certificate>", INJECT_CA_USAGE);
-  const r = injectCaBundle(await readInput(String(v.filename)), await readInput(String(v.ca)), `--ca ${String(v.ca)}`);
+  const input = await readInputBounded(String(v.filename), MAX_INPUT_BYTES);
+  if (input.length > MAX_INPUT_BYTES) throw new Error(`-f ${String(v.filename)}: larger than ${MAX_INPUT_BYTES / MIB} MiB: refused unread`);
+  const ca = await readInputBounded(String(v.ca), MAX_CA_BYTES);
+  if (ca.length > MAX_CA_BYTES) throw new Error(`--ca ${String(v.ca)}: larger than ${MAX_CA_BYTES / MIB} MiB: not a CA certificate file`);
+  const r = injectCaBundle(input.toString("utf8"), ca.toString("utf8"), `--ca ${String(v.ca)}`);
   if (r.injected === 0) process.stderr.write("warning: the input holds no webhook configuration; nothing was injected\n");
   process.stdout.write(r.yaml);
   return 0;
@@ -100,7 +111,7 @@ async function check(argv: string[]): Promise<number> {
   const options = commandOptions(argv, CHECK_USAGE, parseCheckArgs);
   // Without --verbose nothing but the results reaches stdout and stderr (retries are in the reasons).
   const log = options.verbose ? createLogger({ level: "info", stream: process.stderr }) : undefined;
-  const report = await runCheck(options, { readInput, ...(log && { log }) });
+  const report = await runCheck(options, { readInput: readModuleInput, ...(log && { log }) });
   await writeCheckOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   return checkExitCode(report);
 }
@@ -108,7 +119,7 @@ async function check(argv: string[]): Promise<number> {
 async function sign(argv: string[]): Promise<number> {
   const options = commandOptions(argv, SIGN_USAGE, parseSignArgs);
   const log = createLogger({ level: "warn", stream: process.stderr });
-  const report = await runSign(options, { readInput, log });
+  const report = await runSign(options, { readInput: readModuleInput, log });
   await writeSignOutputs(options, report, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
   return signExitCode(report);
 }
@@ -159,6 +170,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   "inject-ca": { usage: () => INJECT_CA_USAGE, run: injectCa },
 };
 
+/** Only the table's own entries: `constructor` or `__proto__` is no command. */
+const commandNamed = (name: string): Command | undefined => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
+
 async function version(): Promise<string> {
   // package.json sits two levels above both src/cli/main.ts and dist/cli/main.js (and is in the image).
   const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -177,12 +191,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    const command = COMMANDS[rest[0]!];
+    const command = commandNamed(rest[0]!);
     if (!command || rest.length > 1) throw new UsageError(rest.length > 1 ? "help takes one command" : `unknown command "${rest[0]}"`, USAGE);
     process.stdout.write(`${command.usage()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = commandNamed(name);
   if (!command) throw new UsageError(`unknown command "${name}"`, USAGE);
   if (wantsHelp(rest)) {
     process.stdout.write(`${command.usage()}\n`);

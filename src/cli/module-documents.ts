@@ -18,7 +18,7 @@ function toModule(value: Record<string, unknown>, namespace: string): Module {
 }
 
 /** `-` reads standard input (through `readInput`). */
-export async function readModuleDocuments(files: readonly string[], namespace: string, readInput: (path: string) => Promise<string>): Promise<ModuleDocuments> {
+export async function readModuleDocuments(files: readonly string[], namespace: string, readInput: (path: string) => Promise<string | Uint8Array>): Promise<ModuleDocuments> {
   const errors: string[] = [];
   const notes: string[] = [];
   const modules: Module[] = [];

@@ -118,4 +118,17 @@ describe("runSign()", () => {
       assert.equal(r.results[0]!.namespace, "default");
     });
   });
+
+  // A key or certificate is a few KiB: /dev/zero (or a disk image given by mistake) was read whole,
+  // 8 GB before the run was stopped.
+  for (const which of ["key", "cert"] as const) {
+    describe(`given a --${which} that never ends (/dev/zero)`, () => {
+      it("reads at most MAX_KEY_FILE_BYTES of it and gives the Module an error naming the file", async () => {
+        const o = { ...options(), ...(which === "key" ? { key: "/dev/zero" } : { key: "package.json", cert: "/dev/zero" }) };
+        const r = await sut.runSign(o, { readInput: async () => moduleYaml("a") });
+        assert.equal(r.results[0]?.verificationStatus, "error");
+        assert.match(r.results[0]!.reason, new RegExp(`--${which} /dev/zero: larger than ${sut.MAX_KEY_FILE_BYTES / 1024 / 1024} MiB`));
+      });
+    });
+  }
 });

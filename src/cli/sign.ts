@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { MODULE_KIND, type Module } from "../api/index.js";
 import { type CheckResult, terminationMessage } from "../jobs/termination-message.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
@@ -8,6 +8,7 @@ import { DEFAULT_MODULE_HASH, MODULE_HASHES, loadSigningKey, type ModuleHash, ty
 import { parseDuration } from "../util/duration.js";
 import { readModuleDocuments } from "./module-documents.js";
 import { parseFlags } from "./parse-flags.js";
+import { readFileBounded } from "./read-input.js";
 import { REGISTRY_FLAGS, REGISTRY_FLAGS_USAGE, type RegistryFlags, registryClientFor, registryFlags } from "./registry-flags.js";
 
 // `kmm-preflight sign`: the sign stage for one Module and one kernel, without a cluster. It is also
@@ -119,17 +120,26 @@ export interface SignReport {
 export const signExitCode = (r: SignReport): 0 | 1 | 2 =>
   r.errors.length || r.results.some((x) => x.verificationStatus === "error") ? 2 : r.results.some((x) => x.verificationStatus === "false") ? 1 : 0;
 
+/** A PEM or DER key or certificate is a few KiB: a larger file is the wrong one (or a device), not read whole. */
+export const MAX_KEY_FILE_BYTES = 1024 * 1024;
+const tooLarge = (flag: string, path: string) => `--${flag} ${path}: larger than ${MAX_KEY_FILE_BYTES / 1024 / 1024} MiB, which no key or certificate is`;
+
 /** The key and certificate, parsed; the key's bytes are wiped as soon as the KeyObject holds it. */
 async function readSigningKey(o: SignOptions): Promise<SigningKeyResult | { readonly unreadable: string }> {
   let key: Buffer;
   let cert: Buffer;
   try {
-    key = await readFile(o.key);
+    key = await readFileBounded(o.key, MAX_KEY_FILE_BYTES);
   } catch (err) {
     return { unreadable: `cannot read the private key --key ${o.key}: ${(err as { code?: string }).code ?? String(err)}` };
   }
+  if (key.length > MAX_KEY_FILE_BYTES) {
+    key.fill(0);
+    return { unreadable: tooLarge("key", o.key) };
+  }
   try {
-    cert = await readFile(o.cert);
+    cert = await readFileBounded(o.cert, MAX_KEY_FILE_BYTES);
+    if (cert.length > MAX_KEY_FILE_BYTES) return { unreadable: tooLarge("cert", o.cert) };
     return loadSigningKey(key, cert);
   } catch (err) {
     return { unreadable: `cannot read the certificate --cert ${o.cert}: ${(err as { code?: string }).code ?? String(err)}` };
@@ -143,7 +153,7 @@ function identity(m: Module, kernel: string) {
 }
 
 /** Runs the sign stage for the one Module in `o.module`; never throws for the Module's problem. */
-export async function runSign(o: SignOptions, io: { readInput: (path: string) => Promise<string>; log?: Logger }): Promise<SignReport> {
+export async function runSign(o: SignOptions, io: { readInput: (path: string) => Promise<string | Uint8Array>; log?: Logger }): Promise<SignReport> {
   const docs = await readModuleDocuments([o.module], o.namespace, io.readInput);
   const report = (results: SignStageResult[], errors: readonly string[] = []): SignReport => ({ kernel: o.kernel, results, errors: [...docs.errors, ...errors], notes: docs.notes });
   if (docs.errors.length) return report([]);

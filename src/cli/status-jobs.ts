@@ -35,9 +35,16 @@ export function summarizeJobs(jobs: readonly unknown[], pods: readonly unknown[]
       const own = podList.filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === uid));
       const pod = own.sort((a, b) => (str(b.metadata.creationTimestamp) ?? "").localeCompare(str(a.metadata.creationTimestamp) ?? ""))[0];
       const state = pod?.status?.containerStatuses?.[0]?.state;
+      const stage = job.metadata.labels?.[JOB_TYPE_LABEL] ?? "";
       let outcome: string;
       try {
-        const o = readJobOutcome(job, own, [], { ...module, nowMs: now.getTime(), stuckAfterMs: DEFAULT_STUCK_AFTER_MS, deadlineSeconds: job.spec.activeDeadlineSeconds ?? 0 });
+        const o = readJobOutcome(job, own, [], {
+          ...module,
+          ...((stage === "image" || stage === "build" || stage === "sign") && { stage }),
+          nowMs: now.getTime(),
+          stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
+          deadlineSeconds: job.spec.activeDeadlineSeconds ?? 0,
+        });
         outcome = o.state === "finished" ? `${o.verdict}: ${o.reason}` : o.state === "stuck" ? `stuck: ${o.reason}` : `running (${o.detail})`;
       } catch (err) {
         outcome = `unreadable: ${err instanceof Error ? err.message : String(err)}`;
@@ -46,7 +53,7 @@ export function summarizeJobs(jobs: readonly unknown[], pods: readonly unknown[]
         preflight: job.metadata.ownerReferences?.find((r) => r.controller)?.name ?? "",
         namespace: job.metadata.namespace ?? "",
         name: job.metadata.name ?? "",
-        stage: job.metadata.labels?.[JOB_TYPE_LABEL] ?? "",
+        stage,
         created: str(job.metadata.creationTimestamp),
         pod: pod?.metadata.name ?? null,
         podPhase: str(pod?.status?.phase),

@@ -106,7 +106,7 @@ export function buildBuildJob(p: BuildJobParams): Job {
     [{ name: "dockerfile", mountPath: DOCKERFILE_DIR, readOnly: true }, ...secrets.map((name, i) => ({ name: `build-secret-${i}`, mountPath: `${SECRETS_DIR}/${name}`, readOnly: true }))],
   );
   const push = container(PUSH_CONTAINER, [...storageArgs, "push", ...auth, ...tlsArgs(p.target.registryTLS), p.destination, `docker://${p.destination}`]);
-  return validationJob({ preflight: p.preflight, namespace, module, stage: "build", specHash: p.specHash, deadlineSeconds: p.deadlineSeconds }, undefined, {
+  return validationJob({ preflight: p.preflight, namespace, module, stage: "build", specHash: p.specHash, push: p.push, deadlineSeconds: p.deadlineSeconds }, undefined, {
     restartPolicy: "Never",
     automountServiceAccountToken: false,
     enableServiceLinks: false,

@@ -35,7 +35,7 @@ describe("buildImageJob()", () => {
           name: "preflight-image-gpu-63e2ab4a23",
           namespace: "drivers",
           labels,
-          ownerReferences: [{ apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", name: "upgrade", uid: "pf-uid", controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [{ apiVersion: "kmm.sigs.x-k8s.io/v1beta2", kind: "PreflightValidationOCP", name: "upgrade", uid: "pf-uid", controller: true }],
         },
         spec: {
           backoffLimit: 0,

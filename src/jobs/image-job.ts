@@ -56,7 +56,7 @@ export interface CliJobParams {
  * A Job running `kmm-preflight <command>` (check for the image stage, sign for the sign stage) on the
  * Module as the runner saw it, hardened alike: the command's own arguments, Secret volumes and mounts come in `extra`.
  */
-export function cliJob(stage: "image" | "sign", p: CliJobParams, extraArgs: readonly string[], extra: { readonly volumes?: readonly Volume[]; readonly mounts?: readonly NonNullable<Container["volumeMounts"]>[number][] } = {}): Job {
+export function cliJob(stage: "image" | "sign", p: CliJobParams, extraArgs: readonly string[], extra: { readonly volumes?: readonly Volume[]; readonly mounts?: readonly NonNullable<Container["volumeMounts"]>[number][]; readonly push?: boolean } = {}): Job {
   const namespace = p.module.metadata.namespace ?? "";
   const module = p.module.metadata.name ?? "";
   const pullSecret = p.module.spec?.imageRepoSecret?.name;
@@ -78,7 +78,7 @@ export function cliJob(stage: "image" | "sign", p: CliJobParams, extraArgs: read
     `--termination-message-path=${TERMINATION_MESSAGE_PATH}`,
     ...(pullSecret ? [`--pull-secret=${PULL_SECRET_DIR}/${PULL_SECRET_FILE}`] : []),
   ];
-  return validationJob({ preflight: p.preflight, namespace, module, stage, specHash: p.specHash, deadlineSeconds: p.deadlineSeconds }, { [MODULE_ANNOTATION]: JSON.stringify(moduleForJob(p.module)) }, {
+  return validationJob({ preflight: p.preflight, namespace, module, stage, specHash: p.specHash, push: extra.push === true, deadlineSeconds: p.deadlineSeconds }, { [MODULE_ANNOTATION]: JSON.stringify(moduleForJob(p.module)) }, {
     restartPolicy: "Never",
     automountServiceAccountToken: false,
     enableServiceLinks: false,

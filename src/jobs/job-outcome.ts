@@ -10,7 +10,7 @@ export type JobOutcome =
   /** Still going; `detail` says where (for the status reason and `kmm-preflight status`). */
   | { readonly state: "running"; readonly detail: string; readonly sinceMs?: number }
   /** The Pod cannot start (image pull, missing Secret, unschedulable, quota): an `error` verdict now, not at the deadline. */
-  | { readonly state: "stuck"; readonly reason: string }
+  | { readonly state: "stuck"; readonly reason: string; /** The Pod cannot start for a reason that is the Module's verdict, not an error: a sign Secret it cannot mount. */ readonly verdict?: "false" }
   | { readonly state: "finished"; readonly verdict: "true" | "false" | "error"; readonly reason: string; readonly finishedAt: string };
 
 /** How long a Pod may look stuck before it counts as stuck: a first ErrImagePull or FailedMount can be a blip. */
@@ -34,6 +34,11 @@ export interface OutcomeContext {
   /** How long a Pod may look stuck before it counts as stuck (a first ErrImagePull can be a blip). */
   readonly stuckAfterMs: number;
   readonly deadlineSeconds: number;
+  /**
+   * Volumes whose FailedMount is the Module's `false` (issue 15: a missing sign key or certificate
+   * Secret), by volume name, with what to call them in the reason.
+   */
+  readonly verdictVolumes?: Readonly<Record<string, string>>;
 }
 
 const cond = (job: Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === "True");
@@ -51,6 +56,9 @@ const tail = (s: string | undefined, max = 600) => {
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 const WHAT = { image: "image-check", build: "build", sign: "sign" } as const;
 const what = (ctx: OutcomeContext) => WHAT[ctx.stage ?? "image"];
+/** What a Job's container does, as a reason names it. */
+const STEP = { image: "the image check", build: "the build", sign: "the sign step" } as const;
+const step = (ctx: OutcomeContext) => STEP[ctx.stage ?? "image"];
 
 /** The outcome of `job`, given its Pods and the Warning Events about the Job and its Pods. */
 export function readJobOutcome(job: Job, pods: readonly Pod[], events: readonly KubeEvent[], ctx: OutcomeContext): JobOutcome {
@@ -67,13 +75,13 @@ function finishedOutcome(job: Job, pod: Pod | undefined, complete: boolean, fini
   const failed = cond(job, "Failed");
   const done = (verdict: "true" | "false" | "error", reason: string): JobOutcome => ({ state: "finished", verdict, reason, finishedAt });
   if (failed?.reason === "DeadlineExceeded") {
-    return done("error", `the image check did not finish within ${ctx.deadlineSeconds} s (activeDeadlineSeconds): the registry may be slow or unreachable from the cluster; kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
+    return done("error", `${step(ctx)} did not finish within ${ctx.deadlineSeconds} s (activeDeadlineSeconds): the registry may be slow or unreachable from the cluster; kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
   }
   const terminated = containerOf(pod)?.state?.terminated;
   if (!terminated) {
     return done("error", complete ? "the Job completed but its Pod is gone, so its verdict is unknown; checking again" : `the Job failed (${failed?.reason ?? "no reason given"}: ${oneLine(failed?.message ?? "")}) before its Pod reported`);
   }
-  if (terminated.reason === "OOMKilled") return done("error", "the image check ran out of memory (the Job's container limit); report this with the Job's log");
+  if (terminated.reason === "OOMKilled") return done("error", `${step(ctx)} ran out of memory (the Job's container limit); report this with the Job's log`);
   const decoded = decodeTerminationMessage(terminated.message);
   const exit = terminated.exitCode;
   if (decoded.ok) {
@@ -81,9 +89,9 @@ function finishedOutcome(job: Job, pod: Pod | undefined, complete: boolean, fini
     if (r) return done(r.verificationStatus, r.reason);
     if (decoded.errors.length) return done("error", decoded.errors.join("; "));
     if (decoded.truncated && (exit === 0 || exit === 1)) return done(exit === 0 ? "true" : "false", `verdict from the exit code; the details did not fit the termination message: kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
-    return done("error", `the image check reported no result for Module ${ctx.namespace}/${ctx.name}`);
+    return done("error", `${step(ctx)} reported no result for Module ${ctx.namespace}/${ctx.name}`);
   }
-  return done("error", `the image check exited with code ${exit ?? "?"}${terminated.reason ? ` (${terminated.reason})` : ""} without a readable report: ${decoded.error}; kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
+  return done("error", `${step(ctx)} exited with code ${exit ?? "?"}${terminated.reason ? ` (${terminated.reason})` : ""} without a readable report: ${decoded.error}; kubectl logs -n ${job.metadata.namespace} job/${job.metadata.name}`);
 }
 
 /** A build Job: its success is the build's; a failure names the container (build or push) and its log tail. */
@@ -116,6 +124,9 @@ function stuckOrRunning(job: Job, pod: Pod | undefined, events: readonly KubeEve
     const warning = [...events]
       .filter((e) => e.type === "Warning" && STUCK_EVENTS.has(e.reason ?? "") && about.has(e.involvedObject.uid))
       .sort((a, b) => timeMs(b.lastTimestamp ?? b.eventTime ?? undefined) - timeMs(a.lastTimestamp ?? a.eventTime ?? undefined))[0];
+    const volume = warning?.reason === "FailedMount" ? /for volume "([^"]+)"/.exec(warning.message ?? "")?.[1] : undefined;
+    const missing = volume !== undefined ? ctx.verdictVolumes?.[volume] : undefined;
+    if (warning && missing) return { state: "stuck", verdict: "false", reason: `the ${what(ctx)} Pod cannot mount ${missing}: ${oneLine(warning.message ?? "")}` };
     if (warning) return { state: "stuck", reason: `the ${what(ctx)} ${warning.involvedObject.kind === "Job" ? "Job cannot create its Pod" : "Pod cannot start"}: ${warning.reason}: ${oneLine(warning.message ?? "")}` };
   }
   const phase = pod ? (pod.status?.phase ?? "Pending") : "not created yet";

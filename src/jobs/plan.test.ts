@@ -1,23 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Module, PreflightModuleStatus, PreflightValidationOCP } from "../api/index.js";
+import { MAX_STATUS_MODULES, MAX_STATUS_REASON_LENGTH, type Module, type PreflightModuleStatus, type PreflightValidationOCP } from "../api/index.js";
 import type { Job, KubeEvent, Pod } from "./objects.js";
 import { terminationMessage } from "./termination-message.js";
 import * as sut from "./plan.js";
+import { CONFIG, T0, iso } from "./test-plan.js";
 
 const KERNEL = "5.14.0-427.13.1.el9_4.x86_64";
-const T0 = Date.parse("2026-12-01T10:00:00Z");
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-const CONFIG: sut.PlanConfig = {
-  jobImage: "quay.io/kmm/kmm-preflight:1.0",
-  maxRunningJobs: 20,
-  revalidateAfterMs: 600_000,
-  jobDeadlineSeconds: 600,
-  builderImage: "quay.io/buildah/stable:v1",
-  buildDeadlineSeconds: 3600,
-  errorBackoff: { initialMs: 10_000, maxMs: 300_000 },
-  stuckAfterMs: 30_000,
-};
 
 function pfvo(modules?: PreflightModuleStatus[], extra: Partial<PreflightValidationOCP["status"]> = {}): PreflightValidationOCP {
   return {
@@ -134,6 +123,23 @@ describe("planPreflight()", () => {
       const again = step({ ...o, preflight: first.next }, T0 + 60_000);
       assert.equal(again.plan.statusChanged, false);
       assert.deepEqual(again.plan.events, []);
+    });
+  });
+
+  describe("given a reason longer than MAX_STATUS_REASON_LENGTH", () => {
+    it("cuts it to the cap, and the cut reason is no change on the next pass", () => {
+      const o = observed({ kernel: { kind: "failed", reason: `cannot tell the kernel: ${"x".repeat(5000)}` }, modules: [mod("gpu")] });
+      const first = step(o, T0);
+      assert.equal(first.entries[0]!.statusReason!.length, MAX_STATUS_REASON_LENGTH);
+      assert.ok(first.entries[0]!.statusReason!.endsWith("…"));
+      assert.equal(step({ ...o, preflight: first.next }, T0 + 60_000).plan.statusChanged, false);
+    });
+
+    it("never cuts a character in half (a lone surrogate would come back from the API server as U+FFFD)", () => {
+      const reason = `${"x".repeat(MAX_STATUS_REASON_LENGTH - 2)}${"\u{1F600}".repeat(10)}`;
+      const { entries } = step(observed({ kernel: { kind: "failed", reason }, modules: [mod("gpu")] }), T0);
+      assert.ok(entries[0]!.statusReason!.length <= MAX_STATUS_REASON_LENGTH);
+      assert.doesNotMatch(entries[0]!.statusReason!, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/, "no high surrogate without its low half");
     });
   });
 
@@ -347,6 +353,21 @@ describe("planPreflight()", () => {
       assert.match(e.statusReason!, /cannot create the image-stage Job: .*exceeded quota/);
       assert.deepEqual(plan.create, []);
     });
+
+    it("creates a refused Job again once the error backoff has passed, and counts a second refusal as a second error", () => {
+      const start = step(observed({ modules: [mod("gpu")] }), T0);
+      const key = `drivers/${start.plan.create[0]!.metadata.name}`;
+      const refusedAt = (ms: number) => new Map([[key, { message: "HTTP 403: exceeded quota: compute", at: iso(ms) }]]);
+      const refused = step(observed({ preflight: start.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 1000) }), T0 + 2000);
+      assert.equal(refused.plan.requeueAfterMs, T0 + 1000 + 10_000 - (T0 + 2000));
+      const before = step(observed({ preflight: refused.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 1000) }), T0 + 1000 + 10_000 - 1);
+      assert.deepEqual(before.plan.create, []);
+      const due = step(observed({ preflight: refused.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 1000) }), T0 + 1000 + 10_000);
+      assert.deepEqual(due.plan.create.map((j) => j.metadata.name), [start.plan.create[0]!.metadata.name]);
+      const again = step(observed({ preflight: due.next, modules: [mod("gpu")], creationFailures: refusedAt(T0 + 11_000) }), T0 + 12_000);
+      assert.deepEqual([entryOf(again.plan, "gpu")!.verificationStatus, entryOf(again.plan, "gpu")!.consecutiveErrors], ["error", 2]);
+      assert.equal(again.plan.requeueAfterMs, T0 + 11_000 + 20_000 - (T0 + 12_000));
+    });
   });
 
   describe("given the cap on running Jobs", () => {
@@ -357,6 +378,16 @@ describe("planPreflight()", () => {
       const waiting = plan.status.modules!.filter((e) => e.statusReason!.startsWith("waiting:"));
       assert.equal(waiting.length, 2);
       assert.equal(waiting[0]!.statusReason, "waiting: 2 Jobs running (cap 2)");
+    });
+
+    it("starts no more than this PreflightValidationOCP's share of the cap while others wait on it, and counts who waits", () => {
+      const modules = [mod("a"), mod("b"), mod("c"), mod("d")];
+      const { plan } = step(observed({ modules, runningJobs: 3, capShare: { jobs: 5, running: 3, others: 3 } }), T0, { ...CONFIG, maxRunningJobs: 20 });
+      assert.equal(plan.create.length, 2, "5 of the 20 slots are this one's, 3 of them taken");
+      assert.equal(plan.waitingOnCap, 2);
+      assert.equal(entryOf(plan, "d")!.statusReason, "waiting: 5 Jobs running (cap 20; 5 for this PreflightValidationOCP while 3 others wait)");
+      const alone = step(observed({ modules, runningJobs: 3 }), T0, { ...CONFIG, maxRunningJobs: 20 });
+      assert.deepEqual([alone.plan.create.length, alone.plan.waitingOnCap], [4, 0]);
     });
 
     it("does not create a Job again that was created and not yet seen", () => {
@@ -375,6 +406,55 @@ describe("planPreflight()", () => {
       const { plan } = step(observed({ preflight: start.next, modules: [mod("nic")], jobs: [j] }), T0 + 1000);
       assert.deepEqual(plan.status.modules!.map((e) => e.name), ["nic"]);
       assert.deepEqual(plan.delete.map((d) => [d.name, d.why]), [[j.metadata.name, "its Module was deleted or changed"]]);
+    });
+  });
+
+  describe("given a Module being deleted (its namespace is terminating, or a finalizer holds it)", () => {
+    it("drops its entry, deletes its Job and starts none", () => {
+      const start = step(observed({ modules: [mod("gpu"), mod("nic")] }), T0);
+      const j = ran(start.plan.create[0]!, { createdMs: T0 });
+      const going = { ...mod("gpu"), metadata: { ...mod("gpu").metadata, deletionTimestamp: iso(T0 + 500) } };
+      const { plan } = step(observed({ preflight: start.next, modules: [going, mod("nic")], jobs: [j] }), T0 + 1000);
+      assert.deepEqual(plan.status.modules!.map((e) => e.name), ["nic"]);
+      assert.deepEqual(plan.delete.map((d) => d.name), [j.metadata.name]);
+      assert.ok(plan.create.every((c) => c.metadata.labels!["kmm.node.kubernetes.io/module.name"] !== "gpu"));
+    });
+  });
+
+  describe("given a running Job deleted by hand", () => {
+    it("creates it again at once under the same name, the Module still unknown", () => {
+      const start = step(observed({ modules: [mod("gpu")] }), T0);
+      const j = ran(start.plan.create[0]!, { createdMs: T0 });
+      const running = step(observed({ preflight: start.next, modules: [mod("gpu")], jobs: [j], runningJobs: 1 }), T0 + 1000);
+      const { plan } = step(observed({ preflight: running.next, modules: [mod("gpu")] }), T0 + 2000);
+      assert.deepEqual(plan.create.map((c) => c.metadata.name), [j.metadata.name]);
+      assert.equal(entryOf(plan, "gpu")!.verificationStatus, "unknown");
+      assert.deepEqual(plan.events, []);
+    });
+  });
+
+  // A Module comes from KMM's CRD, not ours: an old or schemaless CRD lets any shape through. One the
+  // plan cannot read must cost only its own entry, never every PFVO's status (each plans every Module).
+  describe("given a Module the plan cannot read", () => {
+    const unreadable = () => {
+      const m = mod("broken");
+      Object.defineProperty(m.spec, "moduleLoader", { enumerable: true, get: () => { throw new TypeError("boom"); } });
+      return m;
+    };
+
+    it("plans every other Module, and reports that one as an error naming what went wrong", () => {
+      const { plan } = step(observed({ modules: [mod("gpu"), unreadable(), mod("nic", "net")] }), T0);
+      assert.deepEqual(plan.create.map((j) => j.metadata.namespace), ["drivers", "net"]);
+      assert.deepEqual(plan.status.modules!.map((e) => [e.name, e.verificationStatus]), [["broken", "error"], ["gpu", "unknown"], ["nic", "unknown"]]);
+      assert.match(entryOf(plan, "broken")!.statusReason!, /boom/);
+      assert.match(entryOf(plan, "broken")!.statusReason!, /kmm-preflight validate/);
+    });
+
+    it("keeps its error entry as it is on the next pass (no status write per pass)", () => {
+      const first = step(observed({ modules: [unreadable()] }), T0);
+      const second = step(observed({ preflight: first.next, modules: [unreadable()] }), T0 + 60_000);
+      assert.deepEqual(second.plan.status.modules, first.plan.status.modules);
+      assert.equal(second.plan.statusChanged, false);
     });
   });
 
@@ -402,6 +482,22 @@ describe("planPreflight()", () => {
       assert.equal(plan.status.modules!.length, 5000);
       assert.ok(Buffer.byteLength(JSON.stringify(plan.status.modules)) <= 1400 * 1024, `${Buffer.byteLength(JSON.stringify(plan.status.modules))} bytes`);
       assert.ok(plan.status.modules!.every((e) => e.verificationStatus === "false" && e.statusReason!.length <= 256));
+      const again = step(observed({ preflight: { ...pfvo(), status: plan.status }, modules }), T0 + 60_000);
+      assert.equal(again.plan.statusChanged, false, "a reason shortened to fit is not a change: no 1.4 MB write per pass");
+    });
+  });
+
+  describe("given more Modules than status.modules may list", () => {
+    it("lists MAX_STATUS_MODULES, and the conditions and summary still count every Module: one failing beyond the list is not Verified", () => {
+      const modules = Array.from({ length: MAX_STATUS_MODULES }, (_, i) => mod(`ok-${String(i).padStart(4, "0")}`, "drivers", { moduleLoader: undefined }));
+      const late = mod("zz-late");
+      late.spec.moduleLoader!.container.kernelMappings = [{ literal: "4.18.0-1.el8.x86_64", containerImage: "quay.io/acme/x:1" }];
+      const { plan } = step(observed({ modules: [...modules, late] }), T0);
+      assert.equal(plan.status.modules!.length, MAX_STATUS_MODULES);
+      assert.equal(entryOf(plan, "zz-late"), undefined);
+      assert.deepEqual(plan.status.summary, { verified: MAX_STATUS_MODULES, failed: 1, errors: 0, pending: 0 });
+      assert.deepEqual([cond(plan, "Complete")!.status, cond(plan, "Verified")!.status], ["True", "False"]);
+      assert.match(cond(plan, "Verified")!.message!, /drivers\/zz-late/);
     });
   });
 
@@ -464,6 +560,32 @@ describe("planPreflight() through the build and sign stages", () => {
     }
   });
 
+  it("reads the build ConfigMap only to start a build or to record its verdict, never again for a Module whose build verdict is recorded", () => {
+    const after = afterImageFails(withStages(), pfvo());
+    const build = finishedJob(after.plan.create[0]!, false, T0 + 60_000);
+    const jobs = [after.image, build];
+    const pods = [...after.imagePods, buildPod(build, { container: "build", exitCode: 1, message: "boom" })];
+    const running = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image, ran(after.plan.create[0]!, { createdMs: T0 + 25_000 })], pods: after.imagePods }), T0 + 30_000);
+    assert.deepEqual(running.plan.fetch, [], "a running build needs no ConfigMap");
+    const unread = step(observed({ preflight: after.next, modules: [withStages()], jobs, pods }), T0 + 70_000);
+    assert.deepEqual(unread.plan.fetch, [{ namespace: "drivers", name: "gpu-build" }], "read once, to record the verdict with its warnings");
+    const failed = step(observed({ preflight: after.next, modules: [withStages()], jobs, pods, configMaps: cms() }), T0 + 70_000);
+    assert.equal(entryOf(failed.plan, "gpu")!.verificationStatus, "false");
+    const later = step(observed({ preflight: failed.next, modules: [withStages()], jobs, pods }), T0 + 200_000);
+    assert.deepEqual(later.plan.fetch, [], "no API request per pass for a recorded build verdict");
+    assert.equal(later.plan.statusChanged, false);
+  });
+
+  it("does not read a missing build ConfigMap again before the revalidation of the false it gave", () => {
+    const after = afterImageFails(withStages(), pfvo(), cms("missing"));
+    assert.equal(entryOf(after.plan, "gpu")!.verificationStatus, "false");
+    const later = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image], pods: after.imagePods }), T0 + 200_000);
+    assert.deepEqual([later.plan.fetch, later.plan.statusChanged], [[], false]);
+    assert.equal(later.plan.requeueAfterMs, T0 + 20_000 + CONFIG.revalidateAfterMs - (T0 + 200_000));
+    const due = step(observed({ preflight: after.next, modules: [withStages()], jobs: [after.image], pods: after.imagePods }), T0 + 20_000 + CONFIG.revalidateAfterMs);
+    assert.deepEqual(due.plan.fetch, [{ namespace: "drivers", name: "gpu-build" }]);
+  });
+
   it("makes the Module true when the build succeeds and no sign section applies, warning about a depmod without a kernel version", () => {
     const badDockerfile = "FROM base\nRUN depmod -a\n";
     const after = afterImageFails(withStages(), pfvo(), cms({ dockerfile: badDockerfile }));
@@ -505,6 +627,20 @@ describe("planPreflight() through the build and sign stages", () => {
     assert.ok(!JSON.stringify(buildJob).includes("sign-key"), "never in the build Job");
   });
 
+  it("keeps the depmod warning of a build that a sign stage follows in the Module's final reason", () => {
+    const m = withStages({ sign: true });
+    const bad = cms({ dockerfile: "FROM base\nRUN depmod -a\n" });
+    const after = afterImageFails(m, pushing(pfvo()), bad);
+    const build = finishedJob(after.plan.create[0]!, true, T0 + 60_000);
+    const signing = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, build], pods: [...after.imagePods, buildPod(build)], configMaps: bad }), T0 + 70_000);
+    const sign = finishedJob(signing.plan.create[0]!, true, T0 + 90_000);
+    const signPods = [podOf(sign, terminated(0, verdictMessage("gpu", "true", "signed /opt/lib/modules/…/gpu.ko; pushed")), { createdMs: T0 })];
+    const { plan } = step(observed({ preflight: signing.next, modules: [m], jobs: [after.image, build, sign], pods: [...after.imagePods, buildPod(build), ...signPods], configMaps: bad }), T0 + 100_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "true"]);
+    assert.match(e.statusReason!, /^signed .*; warning: the Dockerfile runs depmod without a kernel version \(RUN depmod -a\)/);
+  });
+
   it("with a build and a sign section but no pushBuiltImage, fails at the sign stage telling the user to set it", () => {
     const m = withStages({ sign: true });
     const after = afterImageFails(m, pfvo());
@@ -513,6 +649,19 @@ describe("planPreflight() through the build and sign stages", () => {
     const e = entryOf(plan, "gpu")!;
     assert.deepEqual([e.verificationStage, e.verificationStatus, plan.create.length], ["sign", "false", 0]);
     assert.match(e.statusReason!, /spec\.pushBuiltImage: true/);
+  });
+
+  it("after pushBuiltImage is turned on, builds again with a push before signing: a build that did not push left no image to sign", () => {
+    const m = withStages({ sign: true });
+    const after = afterImageFails(m, pfvo());
+    const build = finishedJob(after.plan.create[0]!, true, T0 + 60_000);
+    const jobs = [after.image, build];
+    const pods = [...after.imagePods, buildPod(build)];
+    const signFalse = step(observed({ preflight: after.next, modules: [m], jobs, pods, configMaps: cms() }), T0 + 70_000);
+    assert.equal(entryOf(signFalse.plan, "gpu")!.verificationStage, "sign");
+    const { plan } = step(observed({ preflight: pushing(signFalse.next), modules: [m], jobs, pods, configMaps: cms() }), T0 + 70_000 + CONFIG.revalidateAfterMs);
+    assert.deepEqual(plan.create.map((j) => [j.metadata.labels!["kmm.node.kubernetes.io/job-type"], j.spec.template.spec.containers[0]!.name]), [["build", "push"]]);
+    assert.deepEqual(plan.delete.map((d) => d.name), [build.metadata.name]);
   });
 
   it("without a build section, signs sign.unsignedImage after the image stage fails, and a signed image makes the Module true", () => {
@@ -526,6 +675,37 @@ describe("planPreflight() through the build and sign stages", () => {
     const e = entryOf(plan, "gpu")!;
     assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "true"]);
     assert.deepEqual(plan.events.map((x) => x.reason), ["ModuleVerified"]);
+  });
+
+  it("a sign key or certificate Secret the Pod cannot mount is false at the sign stage, naming the Secret (issue 15), not an error", () => {
+    const m = withStages({ build: false, sign: true, unsigned: true });
+    const after = afterImageFails(m, pfvo());
+    const sign = ran(after.plan.create[0]!, { createdMs: T0 + 20_000 });
+    const pod: Pod = { ...podOf(sign, { waiting: { reason: "ContainerCreating" } }, { createdMs: T0 + 21_000 }) };
+    const failedMount = (volume: string, message: string): KubeEvent => ({
+      metadata: { name: "m.1", namespace: "drivers" },
+      involvedObject: { kind: "Pod", name: pod.metadata.name!, namespace: "drivers", uid: pod.metadata.uid! },
+      type: "Warning", reason: "FailedMount", message: `MountVolume.SetUp failed for volume "${volume}" : ${message}`, lastTimestamp: iso(T0 + 22_000),
+    });
+    for (const ev of [failedMount("sign-key", 'secret "sign-key" not found'), failedMount("sign-cert", "references non-existent secret key: cert")]) {
+      const { plan } = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, sign], pods: [...after.imagePods, pod], events: [ev] }), T0 + 60_000);
+      const e = entryOf(plan, "gpu")!;
+      assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "false"]);
+      assert.match(e.statusReason!, ev.message!.includes("sign-key") ? /Secret drivers\/sign-key/ : /Secret drivers\/sign-cert/);
+      assert.deepEqual(plan.delete.map((d) => d.name), [after.image.metadata.name, sign.metadata.name], "a new round from the image stage at the revalidation");
+      const gone = step(observed({ preflight: pfvo(plan.status.modules), modules: [m] }), T0 + 60_000 + CONFIG.revalidateAfterMs);
+      assert.deepEqual(gone.plan.create.map((j) => j.metadata.labels!["kmm.node.kubernetes.io/job-type"]), ["image"]);
+    }
+  });
+
+  it("a sign Job past its deadline is an error of the sign stage, saying so", () => {
+    const m = withStages({ build: false, sign: true, unsigned: true });
+    const after = afterImageFails(m, pfvo());
+    const sign = ran(after.plan.create[0]!, { createdMs: T0 + 20_000, finished: { ok: false, atMs: T0 + 620_000, reason: "DeadlineExceeded" } });
+    const { plan } = step(observed({ preflight: after.next, modules: [m], jobs: [after.image, sign], pods: after.imagePods }), T0 + 630_000);
+    const e = entryOf(plan, "gpu")!;
+    assert.deepEqual([e.verificationStage, e.verificationStatus], ["sign", "error"]);
+    assert.match(e.statusReason!, /^the sign step did not finish within 600 s/);
   });
 
   it("an image stage error is retried at the image stage, never handed to the build", () => {

@@ -13,9 +13,9 @@ import {
 import { type ModuleTarget, type ModuleTargetResult, resolveModuleTarget } from "../kernel/module-target.js";
 import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
 import { preflightConditions, setConditions, summarize } from "./conditions.js";
-import { buildBuildJob, unsignedImageFor } from "./build-job.js";
+import { DOCKERFILE_KEY, buildBuildJob, unsignedImageFor } from "./build-job.js";
 import { buildImageJob } from "./image-job.js";
-import { buildSignJob } from "./sign-job.js";
+import { SIGN_CERT_KEY, SIGN_CERT_VOLUME, SIGN_KEY_KEY, SIGN_KEY_VOLUME, buildSignJob } from "./sign-job.js";
 import { type ConfigMapState, type ObjectRef, STAGES, applicableStages, depmodWarning, precheck, walkStages } from "./stages.js";
 import { jobName } from "./job-name.js";
 import { readJobOutcome } from "./job-outcome.js";
@@ -74,6 +74,12 @@ export interface Observed {
   readonly pendingCreates: ReadonlySet<string>;
   /** This product's Jobs running cluster-wide, for every PFVO (the cap is shared). */
   readonly runningJobs: number;
+  /**
+   * While other PFVOs have Modules waiting on the cap: the most Jobs this one may run (its share of
+   * the cap) and how many of its own run, so that one PFVO with thousands of Modules cannot keep
+   * another's waiting until all of its own are done. Absent: the whole cap.
+   */
+  readonly capShare?: { readonly jobs: number; readonly running: number; /** PFVOs waiting beside this one. */ readonly others: number };
   /** Build ConfigMaps read so far, by `namespace/name`; one not here is asked for in `Plan.fetch`. */
   readonly configMaps: ReadonlyMap<string, ConfigMapState>;
 }
@@ -112,6 +118,8 @@ export interface Plan {
   readonly requeueAfterMs?: number;
   /** Build ConfigMaps to read before the next plan (Modules about to build). */
   readonly fetch: readonly ObjectRef[];
+  /** Modules left waiting for a slot under the cap on running Jobs. */
+  readonly waitingOnCap: number;
 }
 
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -129,7 +137,15 @@ function targetFor(m: Module, kernel: string): ModuleTargetResult {
   return t;
 }
 const timeMs = (t: string | undefined) => (t ? Date.parse(t) : NaN);
-const cut = (s: string, max = MAX_STATUS_REASON_LENGTH) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+/** `s` in at most `max` UTF-16 units, never ending in half a surrogate pair (the API server would store U+FFFD). */
+const cut = (s: string, max = MAX_STATUS_REASON_LENGTH) => {
+  if (s.length <= max) return s;
+  const end = /[\uD800-\uDBFF]/.test(s[max - 2] ?? "") ? max - 2 : max - 1;
+  return `${s.slice(0, end)}…`;
+};
+/** Whether a recorded reason says `reason`, whole or shortened (to the length cap, or to the status's byte budget). */
+const sameReason = (recorded: string | undefined, reason: string) =>
+  recorded === cut(reason) || (recorded !== undefined && recorded.endsWith("…") && reason.startsWith(recorded.slice(0, -1)));
 
 /** Why a Module is not listed as a live one: it is being deleted, or is not a Module object at all. */
 const isLive = (m: Module) => typeof m?.metadata?.name === "string" && typeof m.metadata.namespace === "string" && !m.metadata.deletionTimestamp;
@@ -139,6 +155,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, "Z");
   const pf = o.preflight;
   const uid = pf.metadata.uid ?? "";
+  const pushBuilt = pf.spec.pushBuiltImage === true;
   const previous = new Map((pf.status?.modules ?? []).filter((e) => e && typeof e.name === "string").map((e) => [keyOf(e.namespace, e.name), e]));
   const jobsByKey = new Map(o.jobs.map((j) => [keyOf(j.metadata.namespace ?? "", j.metadata.name ?? ""), j]));
   const podsByJob = groupBy(o.pods, (p) => p.metadata.ownerReferences?.find((r) => r.kind === "Job")?.uid ?? "");
@@ -147,7 +164,8 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
   const deletions: JobDeletion[] = [];
   const outcomes: PlannedOutcome[] = [];
   const fetches: ObjectRef[] = [];
-  let slots = Math.max(0, config.maxRunningJobs - o.runningJobs);
+  let slots = Math.max(0, Math.min(config.maxRunningJobs - o.runningJobs, o.capShare ? o.capShare.jobs - o.capShare.running : Infinity));
+  let waitingOnCap = 0;
   let nextLookMs = Infinity;
   const lookAt = (ms: number) => {
     if (ms > nowMs) nextLookMs = Math.min(nextLookMs, ms);
@@ -179,6 +197,13 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     return last + backoffDelay(Math.max(0, (e.consecutiveErrors ?? 1) - 1), config.errorBackoff);
   };
 
+  /** True (and looks again then) while the recheck of a verdict is not due. */
+  const notDueYet = (e: PreflightModuleStatus): boolean => {
+    const due = dueAtMs(e);
+    lookAt(due);
+    return due > nowMs;
+  };
+
   const checkedBefore = (hash: string, prev: PreflightModuleStatus | undefined) => (prev?.specHash === hash && prev.verificationStatus !== "unknown" ? prev : undefined);
 
   // Modules never checked first, then the longest unchecked: the cap should not starve anyone.
@@ -192,20 +217,16 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     .sort((a, b) => a.checked - b.checked || a.last - b.last || compare(a.key, b.key))
     .map((x) => x.m);
 
-  const entries: PreflightModuleStatus[] = [];
-  for (const m of order) {
+  /** The entry of one live Module, and the Jobs, deletions, fetches and outcomes its round adds. */
+  function planModule(m: Module): PreflightModuleStatus {
     const namespace = m.metadata.namespace!;
     const name = m.metadata.name!;
     const prev = previous.get(keyOf(namespace, name));
     const hash = moduleSpecHash(m);
-    if (o.kernel.kind === "pending") {
-      entries.push(prev ?? entry(m, "unknown", `waiting: reading the kernel of ${pf.spec.releaseImage}`, { specHash: hash }));
-      continue;
-    }
+    if (o.kernel.kind === "pending") return prev ?? entry(m, "unknown", `waiting: reading the kernel of ${pf.spec.releaseImage}`, { specHash: hash });
     if (o.kernel.kind === "failed") {
-      const unchanged = prev?.verificationStatus === "error" && prev.statusReason === cut(o.kernel.reason) && prev.specHash === hash;
-      entries.push(unchanged ? prev : entry(m, "error", o.kernel.reason, { specHash: hash, lastCheckTime: now }));
-      continue;
+      const unchanged = prev?.verificationStatus === "error" && sameReason(prev.statusReason, o.kernel.reason) && prev.specHash === hash;
+      return unchanged ? prev : entry(m, "error", o.kernel.reason, { specHash: hash, lastCheckTime: now });
     }
     const kernel = o.kernel.kernel;
     const same = checkedBefore(hash, prev);
@@ -214,20 +235,39 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       // Decided from the spec alone, no Job: the verdict changes only with the spec.
       const status = target.skip ? "true" : "false";
       const reason = target.skip ? "nothing to validate: the Module has no moduleLoader" : `${target.reason}`;
-      const keep = same && same.verificationStatus === status && same.statusReason === cut(reason);
-      entries.push(keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now }));
-      continue;
+      const keep = same && same.verificationStatus === status && sameReason(same.statusReason, reason);
+      return keep ? same : entry(m, status, reason, { specHash: hash, lastCheckTime: now });
     }
-    const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash }) }));
+    const stageJobs = STAGES.map((stage) => ({ stage, name: jobName({ preflightUid: uid, namespace, module: name, stage, specHash: hash, push: pushBuilt && stage !== "image" }) }));
     // Every stage's Job of this spec is kept (for `kubectl logs`) until its TTL or a recheck.
     for (const j of stageJobs) expectedJobs.add(keyOf(namespace, j.name));
-    if (same?.verificationStatus === "true") {
-      // Verified for this spec: never again.
-      entries.push(same);
-      continue;
-    }
-    entries.push(planRound(m, target.target, hash, same, kernel, stageJobs));
+    // Verified for this spec: never again.
+    if (same?.verificationStatus === "true") return same;
+    return planRound(m, target.target, hash, same, kernel, stageJobs);
   }
+
+  /**
+   * `planModule`, or, when it throws (a Module of a shape no check foresaw: KMM's CRD, not ours, may
+   * let anything through), an `error` entry saying so, with whatever that Module's round had added
+   * taken back. Every PFVO plans every Module, so one such Module must not stop them all.
+   */
+  function planModuleIsolated(m: Module): PreflightModuleStatus {
+    const before = { create: create.length, deletions: deletions.length, outcomes: outcomes.length, fetches: fetches.length, slots };
+    try {
+      return planModule(m);
+    } catch (err) {
+      create.length = before.create;
+      deletions.length = before.deletions;
+      outcomes.length = before.outcomes;
+      fetches.length = before.fetches;
+      slots = before.slots;
+      const reason = `kmm-preflight could not read this Module (${err instanceof Error ? err.message : String(err)}): a field may have a type KMM's CRD did not check; run kmm-preflight validate -f on the Module`;
+      const prev = previous.get(keyOf(m.metadata.namespace!, m.metadata.name!));
+      return prev?.verificationStatus === "error" && sameReason(prev.statusReason, reason) ? prev : entry(m, "error", reason, { lastCheckTime: now });
+    }
+  }
+
+  const entries = order.map(planModuleIsolated);
 
   /**
    * One round of stages for a Module (image, then build and sign where they apply), read from the
@@ -237,16 +277,18 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     const namespace = m.metadata.namespace!;
     const module = m.metadata.name!;
     const jobOf = (stage: VerificationStage) => jobsByKey.get(keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name));
-    const pushBuilt = pf.spec.pushBuiltImage === true;
     const stages = applicableStages(target);
     const round = walkStages(stages, (stage) => {
-      const pre = precheck(stage, target, stages, pushBuilt, o.configMaps, namespace);
-      if (pre) return pre;
       const job = jobOf(stage);
+      const pre = precheck(stage, target, stages, pushBuilt, o.configMaps, namespace, job !== undefined);
+      if (pre) return pre;
       const key = keyOf(namespace, stageJobs.find((j) => j.stage === stage)!.name);
       if (!job) {
+        if (o.pendingCreates.has(key)) return { kind: "starting" };
+        // A refusal stands until its error's backoff has passed; then the Job is created again.
         const failure = o.creationFailures.get(key);
-        return o.pendingCreates.has(key) ? { kind: "starting" } : failure ? { kind: "refused", ...failure } : { kind: "absent" };
+        const retryDue = failure && same?.verificationStatus === "error" && same.verificationStage === stage && same.lastCheckTime === failure.at && dueAtMs(same) <= nowMs;
+        return failure && !retryDue ? { kind: "refused", ...failure } : { kind: "absent" };
       }
       const outcome = readJobOutcome(job, podsByJob.get(job.metadata.uid ?? "") ?? [], o.events, {
         namespace,
@@ -255,12 +297,13 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
         stuckAfterMs: config.stuckAfterMs,
         deadlineSeconds: stage === "build" ? config.buildDeadlineSeconds : config.jobDeadlineSeconds,
         stage,
+        ...(stage === "sign" && {
+          verdictVolumes: {
+            [SIGN_KEY_VOLUME]: `Secret ${namespace}/${target.sign?.keySecret?.name} (sign.keySecret, key "${SIGN_KEY_KEY}")`,
+            [SIGN_CERT_VOLUME]: `Secret ${namespace}/${target.sign?.certSecret?.name} (sign.certSecret, key "${SIGN_CERT_KEY}")`,
+          },
+        }),
       });
-      if (stage === "build" && outcome.state === "finished" && outcome.verdict === "true") {
-        const cm = o.configMaps.get(`${namespace}/${target.build?.dockerfileConfigMap?.name ?? ""}`);
-        const warning = typeof cm === "object" ? depmodWarning(cm.data["dockerfile"] ?? "") : undefined;
-        if (warning) return { kind: "job", job, outcome: { ...outcome, reason: `${outcome.reason}; ${warning}` } };
-      }
       return { kind: "job", job, outcome };
     });
     const jobRef = (stage: VerificationStage) => {
@@ -269,10 +312,19 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     };
     const firstOrKeep = (stage: VerificationStage, reason: string) => same ?? entry(m, "unknown", reason, { specHash: hash }, stage);
 
+    // A depmod that would index the wrong kernel stays in the verdicts of the stages after the image
+    // stage (the sign stage's verdict is the Module's when both apply): the ConfigMap is read to record one.
+    const cmName = stages.includes("build") ? target.build?.dockerfileConfigMap?.name : undefined;
+    const cm = cmName ? o.configMaps.get(keyOf(namespace, cmName)) : undefined;
+    const warning = typeof cm === "object" ? depmodWarning(cm.data[DOCKERFILE_KEY] ?? "") : undefined;
+
     switch (round.kind) {
-      case "needs":
+      case "needs": {
+        // Read only to start the stage: a verdict not due for a recheck yet stands (no API request per pass).
+        if (same && notDueYet(same)) return same;
         fetches.push(round.configMap);
         return firstOrKeep(round.stage, `${round.stage} stage: reading ConfigMap ${round.configMap.namespace}/${round.configMap.name}`);
+      }
       case "running":
         if (round.sinceMs !== undefined) lookAt(round.sinceMs + config.stuckAfterMs);
         // A recheck keeps the verdict it may replace; a first round is unknown until it ends.
@@ -280,30 +332,44 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       case "starting":
         return firstOrKeep(round.stage, `${round.stage} stage starting: Job ${jobRef(round.stage).name}`);
       case "create": {
-        const due = same ? dueAtMs(same) : -Infinity;
-        if (due > nowMs) {
-          lookAt(due);
-          return same!;
+        if (same && notDueYet(same)) return same;
+        if (slots <= 0) {
+          waitingOnCap++;
+          const shared = o.capShare ? `; ${o.capShare.jobs} for this PreflightValidationOCP while ${o.capShare.others} other${o.capShare.others > 1 ? "s" : ""} wait` : "";
+          return firstOrKeep(round.stage, `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs}${shared})`);
         }
-        if (slots <= 0) return firstOrKeep(round.stage, `waiting: ${o.runningJobs + create.length} Jobs running (cap ${config.maxRunningJobs})`);
         slots--;
         create.push(stageJob(round.stage, m, target, hash, kernel, pushBuilt));
         return firstOrKeep(round.stage, `${round.stage} stage starting: Job ${jobRef(round.stage).name}${round.carried ? ` (${round.carried})` : ""}`);
       }
       case "final": {
         const r = round;
+        const warns = r.stage !== "image" && cmName !== undefined;
+        const reason = warns && warning ? `${r.reason}; ${warning}` : r.reason;
         let e: PreflightModuleStatus;
         const recorded =
           same &&
           same.verificationStage === r.stage &&
           same.verificationStatus === r.verdict &&
-          (r.finishedAt !== undefined ? same.lastCheckTime === r.finishedAt : r.stuck ? timeMs(same.lastCheckTime) >= timeMs(jobOf(r.stage)?.metadata.creationTimestamp) : same.statusReason === cut(r.reason));
+          (r.finishedAt !== undefined
+            ? same.lastCheckTime === r.finishedAt
+            : r.stuck
+              ? timeMs(same.lastCheckTime) >= timeMs(jobOf(r.stage)?.metadata.creationTimestamp)
+              : sameReason(same.statusReason, reason) || (warns && cm === undefined && !!same.statusReason?.startsWith(`${r.reason}; warning: `)));
+        if (!recorded && warns && cm === undefined) {
+          fetches.push({ namespace, name: cmName });
+          return firstOrKeep(r.stage, `${r.stage} stage: reading ConfigMap ${namespace}/${cmName}`);
+        }
         if (recorded) e = same;
         else {
           if (r.counted) outcomes.push({ stage: r.stage, verdict: r.verdict });
-          e = entry(m, r.verdict, r.reason, { specHash: hash, lastCheckTime: r.finishedAt ?? now, ...(r.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) }, r.stage);
+          e = entry(m, r.verdict, reason, { specHash: hash, lastCheckTime: r.finishedAt ?? now, ...(r.verdict === "error" && { consecutiveErrors: (same?.consecutiveErrors ?? 0) + 1 }) }, r.stage);
         }
-        if (r.stuck) deletions.push({ ...jobRef(r.stage), why: "its Pod cannot start; a new Job is created after the retry backoff" });
+        // A Pod that cannot start: an error is retried at its stage; a false (a sign Secret missing) is
+        // checked again as a revalidation is, a new round from the image stage, so the whole round goes.
+        if (r.stuck && r.verdict === "false") {
+          for (const { stage } of stageJobs) if (jobOf(stage)) deletions.push({ ...jobRef(stage), why: "its Pod cannot start; a new round starts after the revalidation period" });
+        } else if (r.stuck) deletions.push({ ...jobRef(r.stage), why: "its Pod cannot start; a new Job is created after the retry backoff" });
         const due = dueAtMs(e);
         if (due > nowMs) lookAt(due);
         else if (e.verificationStatus === "false") {
@@ -337,16 +403,18 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     }
   }
 
-  const listed = withinBudget([...entries].sort((a, b) => compare(keyOf(a.namespace, a.name), keyOf(b.namespace, b.name))).slice(0, MAX_STATUS_MODULES));
+  const sorted = [...entries].sort((a, b) => compare(keyOf(a.namespace, a.name), keyOf(b.namespace, b.name)));
+  const listed = withinBudget(sorted.slice(0, MAX_STATUS_MODULES));
   const kernelVersion = o.kernel.kind === "known" ? o.kernel.kernel : pf.status?.kernelVersion;
   const blocked = o.kernel.kind === "pending" ? `waiting: reading the kernel of ${pf.spec.releaseImage}` : undefined;
   const status: PreflightValidationOCPStatus = {
     ...pf.status,
     modules: listed,
-    conditions: setConditions(pf.status?.conditions, preflightConditions({ entries: listed, ...(blocked && { blocked }) }), now, pf.metadata.generation),
+    // Every Module counts, listed or not: a Module past the list's cap that fails keeps Verified from being True.
+    conditions: setConditions(pf.status?.conditions, preflightConditions({ entries: sorted, ...(blocked && { blocked }) }), now, pf.metadata.generation),
     ...(pf.metadata.generation !== undefined && { observedGeneration: pf.metadata.generation }),
     ...(kernelVersion !== undefined && { kernelVersion }),
-    summary: summarize(listed),
+    summary: summarize(sorted),
   };
   return {
     status,
@@ -357,6 +425,7 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     outcomes,
     ...(Number.isFinite(nextLookMs) && { requeueAfterMs: Math.max(0, nextLookMs - nowMs) }),
     fetch: fetches,
+    waitingOnCap,
   };
 }
 

@@ -9,6 +9,9 @@ import type { Job } from "./objects.js";
 /** The Secret keys upstream KMM reads: `key` in keySecret, `cert` in certSecret. */
 export const SIGN_KEY_KEY = "key";
 export const SIGN_CERT_KEY = "cert";
+/** The Job's volumes of the keySecret and certSecret. */
+export const SIGN_KEY_VOLUME = "sign-key";
+export const SIGN_CERT_VOLUME = "sign-cert";
 const KEY_DIR = "/kmm/sign/key";
 const CERT_DIR = "/kmm/sign/cert";
 
@@ -35,13 +38,14 @@ export function buildSignJob(p: SignJobParams): Job {
     ],
     {
       volumes: [
-        { name: "sign-key", secret: { secretName: p.keySecret, items: [{ key: SIGN_KEY_KEY, path: SIGN_KEY_KEY }] } },
-        { name: "sign-cert", secret: { secretName: p.certSecret, items: [{ key: SIGN_CERT_KEY, path: SIGN_CERT_KEY }] } },
+        { name: SIGN_KEY_VOLUME, secret: { secretName: p.keySecret, items: [{ key: SIGN_KEY_KEY, path: SIGN_KEY_KEY }] } },
+        { name: SIGN_CERT_VOLUME, secret: { secretName: p.certSecret, items: [{ key: SIGN_CERT_KEY, path: SIGN_CERT_KEY }] } },
       ],
       mounts: [
-        { name: "sign-key", mountPath: KEY_DIR, readOnly: true },
-        { name: "sign-cert", mountPath: CERT_DIR, readOnly: true },
+        { name: SIGN_KEY_VOLUME, mountPath: KEY_DIR, readOnly: true },
+        { name: SIGN_CERT_VOLUME, mountPath: CERT_DIR, readOnly: true },
       ],
+      push: p.push,
     },
   );
 }

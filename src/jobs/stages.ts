@@ -70,7 +70,7 @@ export function walkStages(stages: readonly VerificationStage[], look: (stage: V
       case "job": {
         const o = l.outcome;
         if (o.state === "running") return { kind: "running", stage, detail: o.detail, ...(o.sinceMs !== undefined && { sinceMs: o.sinceMs }), ...(carried && { carried }) };
-        if (o.state === "stuck") return { kind: "final", stage, verdict: "error", reason: o.reason, stuck: true, counted: true };
+        if (o.state === "stuck") return { kind: "final", stage, verdict: o.verdict ?? "error", reason: o.reason, stuck: true, counted: true };
         // The image stage failing (false, not error) hands over to the build or sign stage; a build that succeeded to the sign stage.
         const handsOver = (stage === "image" && o.verdict === "false") || (stage === "build" && o.verdict === "true");
         if (handsOver && i < stages.length - 1) {
@@ -97,8 +97,11 @@ export function depmodWarning(dockerfile: string): string | undefined {
   return bad ? `warning: the Dockerfile runs depmod without a kernel version (${bad.trim().slice(0, 120)}); modprobe will not find the module on the upgraded kernel: write RUN depmod -b /opt \${KERNEL_VERSION}` : undefined;
 }
 
-/** What decides a stage before any Job, or undefined when it may run. */
-export function precheck(stage: VerificationStage, t: ModuleTarget, stages: readonly VerificationStage[], pushBuilt: boolean, configMaps: ReadonlyMap<string, ConfigMapState>, namespace: string): StageLook | undefined {
+/**
+ * What decides a stage before any Job, or undefined when it may run. `started`: the stage's Job exists,
+ * so a build ConfigMap not read yet is not asked for (the Job mounts it; no API request per pass).
+ */
+export function precheck(stage: VerificationStage, t: ModuleTarget, stages: readonly VerificationStage[], pushBuilt: boolean, configMaps: ReadonlyMap<string, ConfigMapState>, namespace: string, started = false): StageLook | undefined {
   const decided = (verdict: "false" | "error", reason: string): StageLook => ({ kind: "decided", verdict, reason });
   const pinned = pushBuilt && t.imageReference.digest !== undefined;
   if (stage === "build") {
@@ -106,7 +109,7 @@ export function precheck(stage: VerificationStage, t: ModuleTarget, stages: read
     if (!name) return decided("false", "spec.moduleLoader.container.build.dockerfileConfigMap is not set: the build stage needs the ConfigMap holding the Dockerfile");
     if (pinned && !t.sign) return decided("false", `the containerImage ${t.containerImage} is pinned by digest: a build cannot push to it; name it by tag`);
     const cm = configMaps.get(`${namespace}/${name}`);
-    if (cm === undefined) return { kind: "needs", configMap: { namespace, name } };
+    if (cm === undefined) return started ? undefined : { kind: "needs", configMap: { namespace, name } };
     if (cm === "missing") return decided("false", `ConfigMap ${namespace}/${name} (build.dockerfileConfigMap) does not exist: create it with the Dockerfile under the key "${DOCKERFILE_KEY}"`);
     if (!cm.data[DOCKERFILE_KEY]) return decided("false", `ConfigMap ${namespace}/${name} (build.dockerfileConfigMap) has no "${DOCKERFILE_KEY}" key: put the Dockerfile there`);
     return undefined;

@@ -17,14 +17,17 @@ export const jobLabels = (preflight: string, module: string, stage: string, spec
   [SPEC_HASH_LABEL]: specHash,
 });
 
-/** The Job's owner: deleting the PreflightValidationOCP deletes its Jobs. */
+/**
+ * The Job's owner: deleting the PreflightValidationOCP deletes its Jobs (the garbage collector). No
+ * `blockOwnerDeletion`: where OwnerReferencesPermissionEnforcement runs (OpenShift) it needs update on
+ * the owner's finalizers, which the runner has no other use for, and nothing waits on it (ADR 18).
+ */
 export const ownerReferenceTo = (preflight: { readonly name: string; readonly uid: string }) => ({
   apiVersion: PREFLIGHT_API_VERSION,
   kind: PREFLIGHT_KIND,
   name: preflight.name,
   uid: preflight.uid,
   controller: true,
-  blockOwnerDeletion: true,
 });
 
 export interface JobIdentityParams {
@@ -33,6 +36,8 @@ export interface JobIdentityParams {
   readonly module: string;
   readonly stage: VerificationStage;
   readonly specHash: string;
+  /** The Job pushes an image (build and sign stages with pushBuiltImage): part of its name. */
+  readonly push?: boolean;
   /** activeDeadlineSeconds. */
   readonly deadlineSeconds: number;
 }
@@ -44,7 +49,7 @@ export function validationJob(id: JobIdentityParams, annotations: Record<string,
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: {
-      name: jobName({ preflightUid: id.preflight.uid, namespace: id.namespace, module: id.module, stage: id.stage, specHash: id.specHash }),
+      name: jobName({ preflightUid: id.preflight.uid, namespace: id.namespace, module: id.module, stage: id.stage, specHash: id.specHash, push: id.push }),
       namespace: id.namespace,
       labels,
       ownerReferences: [ownerReferenceTo(id.preflight)],

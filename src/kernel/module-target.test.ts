@@ -303,6 +303,35 @@ describe("resolveModuleTarget()", () => {
     });
   });
 
+  // KMM's CRD checks these types; an old or schemaless one may not, and the merges and Job builders
+  // behind this function assume them. Each becomes a failure naming the field, never a throw.
+  describe("given fields of the wrong type (as a schemaless Module CRD lets through)", () => {
+    const M = "spec.moduleLoader.container.kernelMappings[0]";
+    const C = "spec.moduleLoader.container";
+    const cases: [string, Partial<ModuleLoaderContainerSpec>, string[]][] = [
+      ["sign.filesToSign a string", { sign: { keySecret: { name: "k" }, certSecret: { name: "c" }, unsignedImage: "quay.io/a/b:1", filesToSign: "/opt/x.ko" as never } }, [`${C}.sign.filesToSign`]],
+      ["a sign.filesToSign item null", { kernelMappings: [{ regexp: "^.+$", sign: { filesToSign: [null as never] } }] }, [`${M}.sign.filesToSign[0]`]],
+      ["build.buildArgs an object", { build: { dockerfileConfigMap: { name: "d" }, buildArgs: { name: "A" } as never } }, [`${C}.build.buildArgs`]],
+      ["a build.buildArgs item null, and secrets a number", { kernelMappings: [{ regexp: "^.+$", build: { buildArgs: [null as never], secrets: 5 as never } }] }, [`${M}.build.buildArgs[0]`, `${M}.build.secrets`]],
+      ["containerImage a number", { kernelMappings: [{ regexp: "^.+$", containerImage: 5 as never }] }, [`${M}.containerImage`]],
+      ["sign.unsignedImage an object", { sign: { keySecret: { name: "k" }, certSecret: { name: "c" }, unsignedImage: { image: "x" } as never } }, [`${C}.sign.unsignedImage`]],
+      ["build a list", { build: [] as never }, [`${C}.build`]],
+      ["modprobe.dirName a number", { modprobe: { moduleName: "m", dirName: 7 as never } }, [`${C}.modprobe.dirName`]],
+    ];
+    for (const [what, container, fields] of cases) {
+      it(`given ${what}, fails naming ${fields.join(" and ")}`, () => {
+        const r = failureOf(moduleWith({ containerImage: "quay.io/org/m:1", ...container }));
+        assert.deepEqual(r.errors?.map((e) => [e.type, e.field]), fields.map((f) => ["Invalid", f]));
+        for (const f of fields) assert.ok(r.reason.includes(f), r.reason);
+      });
+    }
+
+    it("fails an imageRepoSecret that is not an object with a name, naming it", () => {
+      const r = failureOf(moduleWith({ containerImage: "quay.io/org/m:1" }, { imageRepoSecret: "pull" as never }));
+      assert.deepEqual(r.errors?.map((e) => [e.type, e.field]), [["Invalid", "spec.imageRepoSecret"]]);
+    });
+  });
+
   describe("given a resolved target", () => {
     it("shares no objects with the Module", () => {
       const m = moduleWith({ containerImage: "quay.io/a:b", registryTLS: { insecure: true } }, { imageRepoSecret: { name: "pull" } });

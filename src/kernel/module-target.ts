@@ -6,6 +6,7 @@ import { parseImageReference, type ImageReference } from "../api/image-reference
 import { KERNEL_MAPPINGS_PATH, selectKernelMapping } from "./kernel-mapping.js";
 import { kernelVariables } from "./kernel-version.js";
 import { mergeBuild, mergeSign } from "./merge-build-sign.js";
+import { moduleShapeErrors } from "./module-shape.js";
 import { substituteVariables } from "./substitute.js";
 
 // What a Module means for one kernel: the kernel mapping that applies, merged with the
@@ -45,7 +46,10 @@ export type ModuleTargetResult =
       readonly skip?: true;
     };
 
-const CONTAINER_PATH = FieldPath.root("spec", "moduleLoader", "container");
+type Obj = Record<string, unknown>;
+
+const SPEC_PATH = FieldPath.root("spec");
+const CONTAINER_PATH = SPEC_PATH.child("moduleLoader", "container");
 
 const fail = (errors: FieldError[]): ModuleTargetResult => ({ ok: false, reason: errors.map(formatFieldError).join("; "), errors });
 
@@ -78,6 +82,8 @@ export function resolveModuleTarget(module: Module, kernel: string): ModuleTarge
   }
   const { index, mapping } = selected;
   const mappingPath = KERNEL_MAPPINGS_PATH.index(index);
+  const shape = moduleShapeErrors(module.spec as unknown as Obj, container as unknown as Obj, mapping as unknown as Obj, { spec: SPEC_PATH, container: CONTAINER_PATH, mapping: mappingPath });
+  if (shape.length) return fail(shape);
 
   const kv = kernelVariables(kernel);
   if (!kv.ok) return { ok: false, reason: kv.error };

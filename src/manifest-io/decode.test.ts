@@ -84,6 +84,28 @@ describe("decodeObjects()", () => {
     });
   });
 
+  // The API server reads JSON nested up to 10000 deep; encoding such an object back to YAML (validate
+  // prints what it read) overflowed the stack past ~3000 levels, outside any document's error: "error:
+  // Maximum call stack size exceeded", exit 2, no file named. YAML that deep overflowed the parser.
+  describe("given an object nested past MAX_DEPTH", () => {
+    const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+    it("refuses that document, naming it, and still answers the others", () => {
+      const json = sut.decodeObjects(`{"apiVersion":"v1","kind":"A","metadata":{"name":"a"}} {"apiVersion":"v1","kind":"A","data":${deep(100_000)}}`, "f.json");
+      assert.deepEqual(json.map((o) => [o.ok, o.source]), [[true, "f.json (object 1)"], [false, "f.json (object 2)"]]);
+      assert.match(failures(json)[0]!, new RegExp(`^nested more than ${sut.MAX_DEPTH} levels deep`));
+      const yaml = sut.decodeObjects(`${obj("a")}---
+${obj("b")}data: ${deep(100_000)}
+`, "f.yaml");
+      assert.deepEqual(yaml.map((o) => [o.ok, o.source]), [[true, "f.yaml (document 1)"], [false, "f.yaml (document 2)"]]);
+      assert.match(failures(yaml)[0]!, new RegExp(`^nested more than ${sut.MAX_DEPTH} levels deep`));
+    });
+
+    it("reads one nested exactly MAX_DEPTH deep", () => {
+      const r = sut.decodeObjects(`{"apiVersion":"v1","kind":"A","data":${deep(sut.MAX_DEPTH - 1)}}`, "f.json");
+      assert.deepEqual(failures(r), []);
+    });
+  });
+
   describe("given unreadable input", () => {
     it("answers binary input in one message", () => {
       assert.deepEqual(failures(sut.decodeObjects(Buffer.from([0x61, 0x3a, 0x00, 0xff]), "b")), ["not YAML or JSON: a NUL byte at offset 2 (binary input?)"]);

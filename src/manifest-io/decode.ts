@@ -15,6 +15,12 @@ export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 const MAX_ERRORS_PER_DOCUMENT = 3;
 const MAX_MESSAGE_CHARS = 300;
 const MAX_UNREADABLE_PER_SOURCE = 10;
+/**
+ * Objects nested deeper are refused: no Kubernetes object of the kinds read here comes near it, the
+ * YAML reader overflows its stack at about 800 levels, and writing an object back as YAML (validate
+ * prints what it read) a few thousand down, though the API server reads JSON to 10000.
+ */
+export const MAX_DEPTH = 500;
 /** Lists inside Lists are flattened, as kubectl does, this deep at most. */
 const MAX_LIST_DEPTH = 8;
 
@@ -128,6 +134,20 @@ function nonFinite(v: unknown, path: string): string | undefined {
   return undefined;
 }
 
+/** Whether `v` nests lists and mappings more than `max` levels deep (the value itself is level 1); without recursion. */
+function deeperThan(v: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[v, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [x, depth] = next;
+    if (typeof x !== "object" || x === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(x)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+const TOO_DEEP = `nested more than ${MAX_DEPTH} levels deep, which no Kubernetes object needs: refused unread`;
+
 /** A mapping key kubectl cannot turn into a JSON key (null, or a list or mapping), if the document has one. */
 function unsupportedKey(doc: Document.Parsed): string | undefined {
   let found: string | undefined;
@@ -143,6 +163,7 @@ function unsupportedKey(doc: Document.Parsed): string | undefined {
 }
 
 function documentValue(doc: Document.Parsed): { value: unknown } | { error: string } {
+  if (doc.errors.some((e) => e.code === "RESOURCE_EXHAUSTION" && e.message.startsWith("Maximum call stack"))) return { error: TOO_DEEP };
   if (doc.errors.length) {
     const more = doc.errors.length > MAX_ERRORS_PER_DOCUMENT ? ` (and ${doc.errors.length - MAX_ERRORS_PER_DOCUMENT} more)` : "";
     return { error: `${doc.errors.slice(0, MAX_ERRORS_PER_DOCUMENT).map((e) => truncate(e.message.split("\n")[0]!)).join("; ")}${more}` };
@@ -154,6 +175,8 @@ function documentValue(doc: Document.Parsed): { value: unknown } | { error: stri
     const bad = nonFinite(value, "");
     return bad ? { error: `${bad}: .inf and .nan have no JSON form (quote the value if it is a string)` } : { value };
   } catch (err) {
+    // A stack overflow is the reader's, on nesting far past MAX_DEPTH.
+    if (err instanceof RangeError) return { error: TOO_DEEP };
     // e.g. an alias bomb: the yaml package refuses to expand it.
     return { error: truncate(err instanceof Error ? err.message : String(err)) };
   }
@@ -190,6 +213,7 @@ function* flatten(value: unknown, source: string, depth = 0): Generator<DecodedO
     for (const [i, item] of items.entries()) yield* flatten(item, `${source} items[${i}]`, depth + 1);
     return;
   }
+  if (deeperThan(value, MAX_DEPTH)) return yield { ok: false, source, message: TOO_DEEP };
   const missing = (["apiVersion", "kind"] as const).filter((k) => typeof value[k] !== "string" || value[k] === "");
   if (missing.length) return yield { ok: false, source, message: `not a Kubernetes object: ${missing.map((k) => `${k} not set`).join(", ")} (kubectl refuses it too)` };
   yield { ok: true, source, value };

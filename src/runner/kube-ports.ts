@@ -66,7 +66,7 @@ export function startRunnerCaches(manager: Manager): RunnerCaches {
   };
 }
 
-const finished = (j: Job) => j.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
+export const jobFinished = (j: Job) => j.status?.conditions?.some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True") ?? false;
 
 export function clusterView(preflights: Informer<PreflightValidationOCP>, c: RunnerCaches): ClusterView {
   const all = [preflights, c.modules, c.jobs, c.pods, c.events];
@@ -80,7 +80,7 @@ export function clusterView(preflights: Informer<PreflightValidationOCP>, c: Run
     jobsOwnedBy: (uid) => c.jobs.byIndex(JOB_OWNER_INDEX, uid),
     podsOf: (uid) => c.pods.byIndex(POD_JOB_INDEX, uid),
     warningsAbout: (uids) => uids.flatMap((u) => c.events.byIndex(EVENT_OBJECT_INDEX, u)),
-    activeJobs: () => (c.jobs.list() ?? []).filter((j) => !finished(j)),
+    activeJobs: () => (c.jobs.list() ?? []).filter((j) => !jobFinished(j)),
   };
 }
 

@@ -21,8 +21,10 @@ export interface RunnerMetricsSink {
 
 /** What the runner remembers between passes, and may lose on a restart without harm. */
 export class RunnerMemory {
-  /** Jobs created and not yet seen in the cache (client-go's "expectations"), by `namespace/name`, with when (monotonic ms). */
-  readonly pendingCreates = new Map<string, number>();
+  /** Jobs created and not yet seen in the cache (client-go's "expectations"), by `namespace/name`, with when (monotonic ms) and for which PFVO. */
+  readonly pendingCreates = new Map<string, { readonly atMs: number; readonly preflight: string }>();
+  /** Modules each PFVO left waiting for a slot under the cap on running Jobs, at its last pass. */
+  readonly waitingOnCap = new Map<string, number>();
   /** Job creations the API server refused, per PFVO name, by `namespace/name` of the Job. */
   readonly creationFailures = new Map<string, Map<string, CreationFailure>>();
   /** Build ConfigMaps read, by `namespace/name`, with when (monotonic ms): read again once stale. */
@@ -30,6 +32,12 @@ export class RunnerMemory {
 
   forget(preflight: string): void {
     this.creationFailures.delete(preflight);
+    this.waitingOnCap.delete(preflight);
+  }
+
+  /** PFVOs other than `preflight` with Modules waiting on the cap: when a slot frees, they compete for it. */
+  othersWaiting(preflight: string): string[] {
+    return [...this.waitingOnCap].filter(([name, n]) => name !== preflight && n > 0).map(([name]) => name);
   }
 }
 
@@ -82,6 +90,7 @@ export async function reconcilePreflight(name: string, d: ReconcileDeps): Promis
     if (!pf) return {};
   }
   for (const o of plan.outcomes) d.metrics?.jobOutcome(o.stage, o.verdict);
+  d.memory.waitingOnCap.set(name, plan.waitingOnCap);
   return act(pf, plan, d, log);
 }
 
@@ -92,7 +101,12 @@ function observe(pf: PreflightValidationOCP, d: ReconcileDeps) {
   const active = d.view.activeJobs();
   const seen = new Set([...active, ...jobs].map(keyOf));
   const nowMs = d.clock.now();
-  for (const [key, at] of d.memory.pendingCreates) if (seen.has(key) || nowMs - at > EXPECTATION_TTL_MS) d.memory.pendingCreates.delete(key);
+  for (const [key, p] of d.memory.pendingCreates) if (seen.has(key) || nowMs - p.atMs > EXPECTATION_TTL_MS) d.memory.pendingCreates.delete(key);
+  const name = pf.metadata.name ?? "";
+  // The cap is shared fairly while other PFVOs wait on it: each gets an equal part (ADR 18).
+  const competing = d.memory.othersWaiting(name).length;
+  const activeKeys = new Set(active.map(keyOf));
+  const ownRunning = jobs.filter((j) => activeKeys.has(keyOf(j))).length + [...d.memory.pendingCreates.values()].filter((p) => p.preflight === name).length;
   for (const [key, read] of d.memory.configMaps) if (nowMs - read.atMs > CONFIG_MAP_TTL_MS) d.memory.configMaps.delete(key);
   return {
     preflight: pf,
@@ -101,9 +115,10 @@ function observe(pf: PreflightValidationOCP, d: ReconcileDeps) {
     jobs,
     pods,
     events: d.view.warningsAbout([...jobs, ...pods].map((o) => o.metadata.uid ?? "").filter(Boolean)),
-    creationFailures: d.memory.creationFailures.get(pf.metadata.name ?? "") ?? new Map<string, CreationFailure>(),
+    creationFailures: d.memory.creationFailures.get(name) ?? new Map<string, CreationFailure>(),
     pendingCreates: new Set(d.memory.pendingCreates.keys()),
     runningJobs: active.length + d.memory.pendingCreates.size,
+    ...(competing > 0 && { capShare: { jobs: Math.ceil(d.config.maxRunningJobs / (competing + 1)), running: ownRunning, others: competing } }),
     configMaps: new Map([...d.memory.configMaps].map(([key, read]) => [key, read.state])),
   };
 }
@@ -131,7 +146,7 @@ async function act(pf: PreflightValidationOCP, plan: Plan, d: ReconcileDeps, log
       continue;
     }
     d.memory.creationFailures.get(name)?.delete(key);
-    d.memory.pendingCreates.set(key, d.clock.now());
+    d.memory.pendingCreates.set(key, { atMs: d.clock.now(), preflight: name });
     if (r === "created") {
       d.metrics?.jobCreated(job.metadata.labels?.[JOB_TYPE_LABEL] ?? "image");
       log.info("created a validation Job", { namespace: job.metadata.namespace, job: job.metadata.name });

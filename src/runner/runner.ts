@@ -10,7 +10,7 @@ import type { Manager } from "../manager/manager.js";
 import type { RunnerMetrics } from "../metrics/runner-metrics.js";
 import type { Clock } from "../util/clock.js";
 import { KernelLookups, type KernelSource } from "./kernel-lookups.js";
-import { type RunnerCaches, clusterView, startRunnerCaches } from "./kube-ports.js";
+import { type RunnerCaches, clusterView, jobFinished, startRunnerCaches } from "./kube-ports.js";
 import type { ClusterWriter } from "./ports.js";
 import { type ReconcileDeps, RunnerMemory, reconcilePreflight } from "./reconcile.js";
 import { WorkQueue } from "./work-queue.js";
@@ -86,7 +86,12 @@ export function startRunner(o: RunnerOptions): Runner {
     if (e.type === "update" && e.old.metadata.generation === e.object.metadata.generation) return;
     all();
   });
-  caches.jobs.onEvent((e: InformerEvent<Job>) => queueEach([ownerName(e.object) ?? ""]));
+  caches.jobs.onEvent((e: InformerEvent<Job>) => {
+    const owner = ownerName(e.object) ?? "";
+    // A slot under the cap freed: every PFVO waiting on it gets its turn, not only the owner (ADR 18).
+    const freed = e.type === "delete" ? !jobFinished(e.object) : e.type === "update" && !jobFinished(e.old) && jobFinished(e.object);
+    queueEach([owner, ...(freed ? memory.othersWaiting(owner) : [])]);
+  });
   caches.pods.onEvent((e: InformerEvent<Pod>) => queueEach([ownerName(jobOfPod(e.object)) ?? ""]));
   caches.events.onEvent((e: InformerEvent<KubeEvent>) => {
     const about = e.object.involvedObject;
@@ -111,14 +116,17 @@ export function startRunner(o: RunnerOptions): Runner {
     }
     const started = o.clock.now();
     sweepFailures = 0;
+    // Removed when the sweep ends: the leadership signal lives for the whole term, a sweep does not.
+    let onAbort: (() => void) | undefined;
     try {
       const done = Promise.all(view.preflights().map((p) => queue.addAndWait(p.metadata.name ?? "")));
-      const stopped = new Promise<"stopped">((resolve) => signal.addEventListener("abort", () => resolve("stopped"), { once: true }));
+      const stopped = new Promise<"stopped">((resolve) => signal.addEventListener("abort", (onAbort = () => resolve("stopped")), { once: true }));
       if ((await Promise.race([done, stopped])) === "stopped") return;
       const seconds = (o.clock.now() - started) / 1000;
       metrics?.sweep(seconds, sweepFailures);
       log.debug("sweep done", { preflights: view.preflights().length, seconds, failures: sweepFailures });
     } finally {
+      if (onAbort) signal.removeEventListener("abort", onAbort);
       sweepFailures = undefined;
     }
   }

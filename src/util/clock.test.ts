@@ -19,6 +19,30 @@ describe("systemClock", () => {
       assert.ok(sut.systemClock.now() - start < 5_000);
     });
   });
+  // Node's timers hold 2^31-1 ms (24.8 days) and run a longer one after 1 ms: a Module revalidated
+  // monthly (--revalidate-after-seconds 2592000) was reconciled again and again, every millisecond.
+  describe("given delays past what a Node timer holds", () => {
+    const MONTH_MS = 30 * 24 * 3600 * 1000;
+
+    it("setTimer() does not run the function early", async () => {
+      let ran = 0;
+      const cancel = sut.systemClock.setTimer(() => ran++, MONTH_MS);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cancel();
+      assert.equal(ran, 0);
+    });
+
+    it("sleep() does not resolve early, and still resolves when its signal aborts", async () => {
+      const c = new AbortController();
+      let done = false;
+      const slept = sut.systemClock.sleep(MONTH_MS, c.signal).then(() => (done = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(done, false);
+      c.abort();
+      await slept;
+    });
+  });
+
   describe("setTimer()", () => {
     it("runs once, and not at all when cancelled", async () => {
       const ran: string[] = [];

@@ -20,23 +20,38 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The longest delay a Node timer holds (2^31-1 ms, 24.8 days); a longer one runs after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `fn` after `ms` on the monotonic clock, through as many timers as the delay needs; answers a
+ * function that cancels it. `ref`: whether the pending timer keeps the process alive.
+ */
+function longTimer(fn: () => void, ms: number, ref: boolean): () => void {
+  const due = performance.now() + Math.max(0, ms);
+  let t: NodeJS.Timeout;
+  const arm = () => {
+    const left = due - performance.now();
+    t = setTimeout(left > MAX_TIMER_MS ? arm : fn, Math.min(Math.max(0, left), MAX_TIMER_MS));
+    if (!ref) t.unref();
+  };
+  arm();
+  return () => clearTimeout(t);
+}
+
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallNow: () => new Date(),
-  setTimer(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
-    return () => clearTimeout(t);
-  },
+  setTimer: (fn, ms) => longTimer(fn, ms, false),
   sleep(ms, signal) {
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
       const done = () => {
-        clearTimeout(timer);
+        cancel();
         signal?.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      const cancel = longTimer(done, ms, true);
       signal?.addEventListener("abort", done, { once: true });
     });
   },

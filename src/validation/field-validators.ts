@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from "node:util";
+import { jsonEqual } from "../util/json-equal.js";
 import { isObject } from "../util/is-object.js";
 import { type FieldError, forbidden, invalid, required } from "./field-error.js";
 import type { FieldPath } from "./field-path.js";
@@ -28,7 +28,7 @@ export function validateKnownFields(obj: Record<string, unknown>, known: readonl
  * apimachinery's ValidateImmutableField does. `hint` says what to do instead, after "field is immutable; ".
  */
 export function validateImmutable(newValue: unknown, oldValue: unknown, p: FieldPath, hint?: string): FieldError[] {
-  if (isDeepStrictEqual(newValue, oldValue)) return [];
+  if (jsonEqual(newValue, oldValue)) return [];
   return [invalid(p, newValue, hint ? `field is immutable; ${hint}` : "field is immutable")];
 }
 

@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from "node:util";
+import { jsonEqual } from "../util/json-equal.js";
 import type { FieldError } from "./field-error.js";
 import { valueAt } from "./field-path.js";
 
@@ -13,6 +13,6 @@ export function validateRatcheted<T>(obj: T, old: T, validate: (o: T) => readonl
   const errs = validate(obj);
   const oldErrs = errs.length ? validate(old) : [];
   const ratcheted = (e: FieldError) =>
-    oldErrs.some((oe) => oe.type === e.type && oe.field === e.field) && isDeepStrictEqual(valueAt(obj, e.path), valueAt(old, e.path));
+    oldErrs.some((oe) => oe.type === e.type && oe.field === e.field) && jsonEqual(valueAt(obj, e.path), valueAt(old, e.path));
   return errs.filter((e) => !ratcheted(e));
 }

@@ -6,6 +6,7 @@
 // from the TypeScript types in ../preflight-validation-ocp.ts, the source of truth.
 
 import {
+  MAX_KERNEL_VERSION_LENGTH,
   MAX_RELEASE_IMAGE_LENGTH,
   MAX_STATUS_MODULES,
   MAX_STATUS_REASON_LENGTH,
@@ -179,7 +180,7 @@ const statusProperties = {
     items: { type: "object", required: conditionRequired, properties: conditionProperties },
   },
   observedGeneration: { type: "integer", format: "int64", description: "The metadata.generation this status was computed for." },
-  kernelVersion: { type: "string", maxLength: 256, description: "Kernel of the release image (and flavour) that Modules are validated against." },
+  kernelVersion: { type: "string", maxLength: MAX_KERNEL_VERSION_LENGTH, description: "Kernel of the release image (and flavour) that Modules are validated against." },
   summary: {
     type: "object",
     description: "Counts of status.modules by verificationStatus.",
