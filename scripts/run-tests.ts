@@ -27,14 +27,16 @@ interface FileResult {
   readonly code: number | null;
   readonly killed: boolean;
   readonly tests: number;
+  /** Tests not run: `--test-name-pattern` (the README's example) skips every test it does not match. */
+  readonly skipped: number;
   readonly failed: number;
   readonly seconds: number;
 }
 
-/** The `# tests N` and `# fail N` lines of a file's TAP summary. */
-function counts(tap: string): { tests: number; failed: number } {
+/** The `# tests N`, `# skipped N` and `# fail N` lines of a file's TAP summary. */
+function counts(tap: string): { tests: number; skipped: number; failed: number } {
   const n = (key: string) => Number(new RegExp(`^# ${key} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
-  return { tests: n("tests"), failed: n("fail") + n("cancelled") };
+  return { tests: n("tests"), skipped: n("skipped"), failed: n("fail") + n("cancelled") };
 }
 
 function runFile(file: string, timeoutMs: number, passThrough: readonly string[]): Promise<FileResult> {
@@ -55,9 +57,9 @@ function runFile(file: string, timeoutMs: number, passThrough: readonly string[]
       const seconds = (performance.now() - started) / 1000;
       process.stdout.write(`# file ${file}\n${out}`);
       if (killed) process.stdout.write(`# ${file}: its process was still running ${Math.round(seconds)} s after it started (a test cut off at the timeout left it running); killed\n`);
-      const { tests, failed } = counts(out);
+      const { tests, skipped, failed } = counts(out);
       // A killed process never printed its counts: its file has at least the test that was cut off.
-      resolve({ file, code, killed, tests, failed: killed ? Math.max(failed, 1) : failed, seconds });
+      resolve({ file, code, killed, tests, skipped, failed: killed ? Math.max(failed, 1) : failed, seconds });
     });
   });
 }
@@ -93,9 +95,10 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   const bad = results.filter((r) => r.killed || r.code !== 0 || r.failed > 0);
   const tests = results.reduce((n, r) => n + r.tests, 0);
+  const skipped = results.reduce((n, r) => n + r.skipped, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 3).map((r) => `${r.file} ${r.seconds.toFixed(0)} s`);
-  process.stdout.write(`# files ${results.length} of ${files.length}, tests ${tests}, failed ${failed}, files failed ${bad.length}; slowest: ${slowest.join(", ")}\n`);
+  process.stdout.write(`# files ${results.length} of ${files.length}, tests ${tests}${skipped ? ` (${skipped} skipped)` : ""}, failed ${failed}, files failed ${bad.length}; slowest: ${slowest.join(", ")}\n`);
   for (const r of bad) process.stdout.write(`# FAILED ${r.file}${r.killed ? " (killed at its deadline)" : r.failed ? ` (${r.failed} failed)` : ` (exit code ${r.code})`}\n`);
   return bad.length || results.length < files.length ? 1 : 0;
 }

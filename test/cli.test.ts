@@ -109,7 +109,7 @@ describe("kmm-preflight validate", () => {
   it("exits 2 with a clear message for a missing file", async () => {
     const r = await cli(["validate", "-f", "does-not-exist.yaml"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /ENOENT.*does-not-exist\.yaml/);
+    assert.match(r.stderr, /^error: cannot read does-not-exist\.yaml: no such file/m);
   });
 
   for (const [what, args, message] of [
@@ -137,10 +137,10 @@ describe("kmm-preflight validate", () => {
     }
   });
 
-  it("exits 2 naming the path when it is a directory", async () => {
+  it("exits 2 naming the path when it is a directory, and how to name its files", async () => {
     const r = await cli(["validate", "-f", "src"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^error: src: EISDIR/);
+    assert.match(r.stderr, /^error: cannot read src: it is a directory \(EISDIR\); name each file in it, one flag per file$/m);
   });
 
   // check and sign read their Modules as validate does: an endless or huge input is refused at the

@@ -142,7 +142,11 @@ describe("startup failure", () => {
       const httpsPort = (probe.address() as AddressInfo).port;
       await new Promise((r) => probe.close(r));
       const { log } = captureLog();
-      await assert.rejects(startServer(testConfig(dir, { PORT: String(httpsPort), METRICS_PORT: busy }), { log }), /EADDRINUSE/);
+      // Named as the listener and its setting: Node's own message is the same for either port.
+      await assert.rejects(startServer(testConfig(dir, { PORT: String(httpsPort), METRICS_PORT: busy }), { log }), {
+        code: "EADDRINUSE",
+        message: new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${busy} for metrics \\(--metrics-port, METRICS_PORT\\): the port is in use \\(EADDRINUSE\\)`),
+      });
       // Whatever had started before the failure is closed: the HTTPS port is free again.
       const reuse = http.createServer().listen(httpsPort, "127.0.0.1");
       await once(reuse, "listening");

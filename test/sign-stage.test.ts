@@ -117,7 +117,7 @@ describe("the sign stage against a real registry", () => {
       assert.equal(result?.verificationStatus, "true");
       assert.equal(result?.image, `${reg.host}/kmm/my-driver:${KERNEL}`);
       assert.match(result?.digest ?? "", /^sha256:[0-9a-f]{64}$/);
-      assert.match(result!.reason, new RegExp(`signed /${MODULE_PATH} .* with sha256, signer CN=Drivers Inc module signing; not pushed \\(pushBuiltImage is false\\)`));
+      assert.match(result!.reason, new RegExp(`signed /${MODULE_PATH} .* with sha256, signer CN=Drivers Inc module signing; not pushed \\(no --push: pushBuiltImage is false\\)`));
       await assert.rejects(clientFor().getImage(`${reg.host}/kmm/my-driver:${KERNEL}`), /does not exist|unknown/);
     });
   });

@@ -157,7 +157,7 @@ describe("kmm-preflight status", () => {
         ["fresh-4-19", RELEASE, "no Module has been validated yet", false, { verified: 0, failed: 0, error: 0, pending: 0 }],
         ["upgrade-4-18", RELEASE, null, false, { verified: 1, failed: 1, error: 1, pending: 0 }],
       ]);
-      assert.deepEqual(Object.keys(doc[1]!), ["name", "releaseImage", "note", "moduleMissing", "counts", "jobs", "modules"]);
+      assert.deepEqual(Object.keys(doc[1]!), ["name", "releaseImage", "useRTKernel", "note", "moduleMissing", "counts", "jobs", "modules"]);
       assert.deepEqual(doc[1]!.modules.map((m) => `${m.namespace}/${m.name}=${m.verificationStatus}`), ["drivers/gpu=error", "drivers/nic=true", "storage/fs=false"]);
       assert.deepEqual(Object.keys(doc[1]!.modules[0]!), ["namespace", "name", "verificationStatus", "verificationStage", "lastTransitionTime", "statusReason"]);
     });

@@ -3,7 +3,7 @@ import { MODULE_KIND, type Module } from "../api/index.js";
 import { type ImageStageResult, checkModuleImage } from "../image-check/image-stage.js";
 import { terminationMessage } from "../jobs/termination-message.js";
 import type { Logger } from "../log/logger.js";
-import { type ReleaseKernel, ReleaseKernelResolver } from "../release/release-kernel.js";
+import { type ReleaseKernel, ReleaseKernelResolver, describeKernelFailure } from "../release/release-kernel.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
 import { mapLimit } from "../util/map-limit.js";
 import { readModuleDocuments } from "./module-documents.js";
@@ -158,9 +158,9 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
     if (o.releaseImage !== undefined) {
       try {
         kernel = await beforeDeadline(new ReleaseKernelResolver(client).resolve(o.releaseImage, o.rt), deadline, () => undefined);
-        if (expired) errors.push(`cannot tell the kernel of ${o.releaseImage}: ${late}`);
+        if (expired) errors.push(describeKernelFailure(o.releaseImage, o.rt, late));
       } catch (err) {
-        errors.push(`cannot tell the kernel of ${o.releaseImage}: ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(describeKernelFailure(o.releaseImage, o.rt, err instanceof Error ? err.message : String(err)));
       }
     }
     // A kernel string that cannot be one (too few fields) is the caller's mistake, not every Module's.

@@ -59,5 +59,9 @@ describe("injectCaBundle()", () => {
     it("refuses, saying what it expected", () => {
       assert.throws(() => sut.injectCaBundle(INPUT, "not a cert"), /BEGIN CERTIFICATE/);
     });
+
+    it("names the file it was given", () => {
+      assert.throws(() => sut.injectCaBundle(INPUT, "kind: ConfigMap\n", "--ca examples/preflight.yaml"), /^Error: --ca examples\/preflight\.yaml holds no PEM certificate/);
+    });
   });
 });

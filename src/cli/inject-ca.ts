@@ -7,8 +7,8 @@ const WEBHOOK_KINDS = new Set(["MutatingWebhookConfiguration", "ValidatingWebhoo
  * documents as they are, so `kubectl kustomize manifests/ | kmm-preflight inject-ca --ca certs/ca.crt | kubectl apply -f -`
  * installs webhooks that trust the generated CA.
  */
-export function injectCaBundle(yamlText: string, caPem: string): { yaml: string; injected: number } {
-  if (!caPem.includes("-----BEGIN CERTIFICATE-----")) throw new Error("the CA file holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)");
+export function injectCaBundle(yamlText: string, caPem: string, caSource = "the CA file"): { yaml: string; injected: number } {
+  if (!caPem.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`${caSource} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----, as in certs/ca.crt)`);
   const caBundle = Buffer.from(caPem).toString("base64");
   let injected = 0;
   const docs = parseAllDocuments(yamlText);

@@ -101,7 +101,7 @@ async function injectCa(argv: string[]): Promise<number> {
   if (input.length > MAX_INPUT_BYTES) throw new Error(`-f ${String(v.filename)}: larger than ${MAX_INPUT_BYTES / MIB} MiB: refused unread`);
   const ca = await readInputBounded(String(v.ca), MAX_CA_BYTES);
   if (ca.length > MAX_CA_BYTES) throw new Error(`--ca ${String(v.ca)}: larger than ${MAX_CA_BYTES / MIB} MiB: not a CA certificate file`);
-  const r = injectCaBundle(input.toString("utf8"), ca.toString("utf8"));
+  const r = injectCaBundle(input.toString("utf8"), ca.toString("utf8"), `--ca ${String(v.ca)}`);
   if (r.injected === 0) process.stderr.write("warning: the input holds no webhook configuration; nothing was injected\n");
   process.stdout.write(r.yaml);
   return 0;

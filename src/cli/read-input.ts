@@ -30,12 +30,17 @@ export async function readFileBounded(path: string, limit: number): Promise<Buff
   }
 }
 
-/** Node leaves the path out of some messages (EISDIR: "illegal operation on a directory, read"). */
-function namingPath(path: string, err: unknown): Error {
-  const message = err instanceof Error ? err.message : String(err);
-  return new Error(message.includes(path) ? message : `${path}: ${message}`);
+/** Node's messages name neither the file (EISDIR: "illegal operation on a directory, read") nor what to do; these name both. */
+function cannotRead(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOENT" ? "no such file (ENOENT)"
+    : code === "EISDIR" ? "it is a directory (EISDIR); name each file in it, one flag per file"
+    : code === "EACCES" ? "permission denied (EACCES)"
+    : err instanceof Error ? err.message : String(err);
+  return new Error(`cannot read ${path}: ${why}`);
 }
 
 /** The bytes of a file (`-`: standard input), cut off one byte past `limit` so the caller can refuse it. */
 export const readInputBounded = (path: string, limit: number): Promise<Buffer> =>
-  (path === "-" ? readStream(process.stdin, limit) : readFileBounded(path, limit)).catch((err: unknown) => Promise.reject(namingPath(path, err)));
+  (path === "-" ? readStream(process.stdin, limit) : readFileBounded(path, limit)).catch((err: unknown) => Promise.reject(cannotRead(path, err)));

@@ -77,7 +77,7 @@ function jobsBlock(module: ModuleKey, jobs: readonly JobSummary[], now: Date): s
 
 export function renderStatusTable(r: StatusReport, now: Date, jobs?: readonly JobSummary[]): string {
   const blocks = r.preflights.map((p) => {
-    const title = `${PREFLIGHT_KIND} ${escapeForTerminal(p.name || "?")} (release ${escapeForTerminal(p.releaseImage || "?")})`;
+    const title = `${PREFLIGHT_KIND} ${escapeForTerminal(p.name || "?")} (release ${escapeForTerminal(p.releaseImage || "?")}${p.useRTKernel ? ", real-time kernel" : ""})`;
     if (p.note !== undefined) return [`${title}: ${escapeForTerminal(p.note)}`];
     if (p.moduleMissing && r.module) return [`${title}: Module ${moduleKey(r.module)} is not in its status yet`];
     const rows = [...p.modules].sort(byProblemFirst).map((m) => [
@@ -104,6 +104,7 @@ export function renderStatusJson(r: StatusReport, jobs?: readonly JobSummary[]):
   const doc = r.preflights.map((p) => ({
     name: p.name,
     releaseImage: p.releaseImage,
+    useRTKernel: p.useRTKernel,
     note: p.note ?? null,
     moduleMissing: p.moduleMissing,
     counts: { verified: p.counts.verified, failed: p.counts.failed, error: p.counts.error, pending: p.counts.pending },

@@ -289,6 +289,19 @@ describe("renderStatusTable()", () => {
     });
   });
 
+  describe("given two objects for one release, one for its real-time kernel", () => {
+    it("tells them apart in their headings", () => {
+      const rt = { ...pfvo("upgrade-rt"), spec: { releaseImage: RELEASE, useRTKernel: true } };
+      const lines = render.renderStatusTable(report.toStatusReport([pfvo("upgrade"), rt]), NOW).trimEnd().split("\n\n");
+      assert.deepEqual(lines, [
+        `PreflightValidationOCP upgrade (release ${RELEASE}): ${report.NOT_VALIDATED_YET}`,
+        `PreflightValidationOCP upgrade-rt (release ${RELEASE}, real-time kernel): ${report.NOT_VALIDATED_YET}`,
+      ]);
+      const doc = JSON.parse(render.renderStatusJson(report.toStatusReport([pfvo("upgrade"), rt]))) as { useRTKernel: boolean }[];
+      assert.deepEqual(doc.map((p) => p.useRTKernel), [false, true]);
+    });
+  });
+
   describe("given a long reason", () => {
     it("keeps it whole", () => {
       const reason = `image missing: ${"x".repeat(900)}`;
@@ -341,12 +354,13 @@ describe("renderStatusJson()", () => {
   describe("given a mix of statuses and a malformed entry", () => {
     const doc = JSON.parse(render.renderStatusJson(report.toStatusReport([pfvo("b", [entry("a", "x", "true"), 5]), pfvo("a")]))) as unknown;
 
-    it("is an array of {name, releaseImage, note, moduleMissing, counts, jobs, modules}, every key present", () => {
+    it("is an array of {name, releaseImage, useRTKernel, note, moduleMissing, counts, jobs, modules}, every key present", () => {
       assert.deepEqual(doc, [
-        { name: "a", releaseImage: RELEASE, note: report.NOT_VALIDATED_YET, moduleMissing: false, counts: { verified: 0, failed: 0, error: 0, pending: 0 }, jobs: null, modules: [] },
+        { name: "a", releaseImage: RELEASE, useRTKernel: false, note: report.NOT_VALIDATED_YET, moduleMissing: false, counts: { verified: 0, failed: 0, error: 0, pending: 0 }, jobs: null, modules: [] },
         {
           name: "b",
           releaseImage: RELEASE,
+          useRTKernel: false,
           note: null,
           moduleMissing: false,
           jobs: null,

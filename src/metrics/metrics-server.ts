@@ -18,7 +18,7 @@ export async function startMetricsServer(registry: Registry, host: string, port:
       (err: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${String(err)}\n`),
     );
   });
-  await listenDualStack(server, port, host);
+  await listenDualStack(server, port, host, "metrics (--metrics-port, METRICS_PORT)");
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => {

@@ -26,6 +26,15 @@ export class ReleaseKernelError extends Error {
   override readonly name = "ReleaseKernelError";
 }
 
+/**
+ * Why the kernel of a release is unknown, for a status reason or the CLI. The release is named once: the
+ * registry's errors and the resolver's already start with it, and a reason has 1024 characters at most.
+ */
+export function describeKernelFailure(releaseImage: string, rt: boolean, why: string): string {
+  const detail = why.startsWith(`${releaseImage}: `) ? why.slice(releaseImage.length + 2) : why;
+  return `cannot tell the kernel of ${releaseImage}${rt ? " (real-time)" : ""}: ${detail}`;
+}
+
 /** Both files are small JSON documents; anything bigger is not what we are looking for. */
 const MAX_RELEASE_FILE_BYTES = 8 * 1024 * 1024;
 

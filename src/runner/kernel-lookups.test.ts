@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MAX_KERNEL_VERSION_LENGTH, type PreflightValidationOCP } from "../api/index.js";
+import { captureLog } from "../../test/support/captured-log.js";
 import { FakeClock } from "../../test/support/fake-clock.js";
 import * as sut from "./kernel-lookups.js";
 
@@ -21,8 +22,10 @@ function harness(answers: (string | Error)[]) {
   const clock = new FakeClock();
   const calls: string[] = [];
   const settled: string[] = [];
+  const { log, lines } = captureLog();
   const lookups = new sut.KernelLookups({
     clock,
+    log,
     retryBackoff: { initialMs: 5000, maxMs: 20_000 },
     onSettled: (name) => settled.push(name),
     source: async (releaseImage) => {
@@ -32,7 +35,7 @@ function harness(answers: (string | Error)[]) {
       return a;
     },
   });
-  return { clock, calls, settled, lookups };
+  return { clock, calls, settled, lookups, lines };
 }
 
 describe("KernelLookups", () => {
@@ -59,6 +62,23 @@ describe("KernelLookups", () => {
       await h.clock.advance(0);
       assert.deepEqual(h.lookups.state(pf), { kind: "known", kernel: KERNEL });
       assert.equal(h.calls.length, 3);
+    });
+  });
+
+  // The status says it per Module; an operator reads the log (the README: "the server's log says why").
+  describe("given a release that cannot be read, then can", () => {
+    it("logs why at warn on each failure, with the retry, and its recovery at info", async () => {
+      const h = harness([new Error("cannot resolve quay.io")]);
+      const pf = pfvo("upgrade", BY_DIGEST);
+      h.lookups.state(pf);
+      await h.clock.advance(0);
+      const warned = h.lines.filter((l) => l["level"] === "warn");
+      assert.deepEqual(warned.map((l) => [l["releaseImage"], l["error"], l["failures"], l["retryInMs"]]), [[BY_DIGEST, "cannot resolve quay.io", 1, 5000]]);
+      await h.clock.advance(5000);
+      h.lookups.state(pf);
+      await h.clock.advance(0);
+      assert.deepEqual(h.lookups.state(pf), { kind: "known", kernel: KERNEL });
+      assert.deepEqual(h.lines.filter((l) => l["level"] === "info").map((l) => [l["releaseImage"], l["kernel"]]), [[BY_DIGEST, KERNEL]]);
     });
   });
 

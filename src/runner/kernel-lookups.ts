@@ -1,6 +1,8 @@
 import { MAX_KERNEL_VERSION_LENGTH, type PreflightValidationOCP } from "../api/index.js";
 import type { KernelState } from "../jobs/plan.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
+import type { Logger } from "../log/logger.js";
+import { describeKernelFailure } from "../release/release-kernel.js";
 import { type BackoffOptions, backoffDelay } from "../util/backoff.js";
 import type { Clock } from "../util/clock.js";
 
@@ -23,6 +25,8 @@ export interface KernelLookupsOptions {
   /** Told the name of each PFVO waiting on a lookup that settled (the runner enqueues it). */
   readonly onSettled: (preflight: string) => void;
   readonly clock: Clock;
+  /** Where a failed lookup says why: the status says it per Module, but an operator reads the log. */
+  readonly log?: Logger;
   /** @default { initialMs: 5000, maxMs: 300000 } */
   readonly retryBackoff?: BackoffOptions;
 }
@@ -76,10 +80,12 @@ export class KernelLookups {
       // status.kernelVersion could not hold it: every status write would be refused.
       if (kernel.length > MAX_KERNEL_VERSION_LENGTH) throw new Error(`the release names a kernel of ${kernel.length} characters; status.kernelVersion holds at most ${MAX_KERNEL_VERSION_LENGTH} characters`);
       next = { kind: "known", kernel };
+      if (failures > 0) this.o.log?.info("read the kernel of the release image", { releaseImage, rt, kernel, failures });
     } catch (err) {
       const delay = backoffDelay(failures, this.o.retryBackoff ?? { initialMs: 5000, maxMs: 300_000 });
       const why = err instanceof Error ? err.message : String(err);
-      next = { kind: "failed", reason: `cannot tell the kernel of ${releaseImage}${rt ? " (real-time)" : ""}: ${why}`, failures: failures + 1, retryAtMs: this.o.clock.now() + delay };
+      next = { kind: "failed", reason: describeKernelFailure(releaseImage, rt, why), failures: failures + 1, retryAtMs: this.o.clock.now() + delay };
+      this.o.log?.warn("cannot read the kernel of the release image; its Modules are error until it can; retrying", { releaseImage, rt, error: why, failures: failures + 1, retryInMs: delay });
       this.o.clock.setTimer(() => this.#notify(key), delay);
     }
     // Forgotten meanwhile (its PFVO was deleted): nothing to keep.

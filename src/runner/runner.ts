@@ -55,7 +55,7 @@ export function startRunner(o: RunnerOptions): Runner {
   const queue = new WorkQueue<string>({ clock: o.clock });
   const memory = new RunnerMemory();
   const metrics = o.metrics?.({ queueDepth: () => queue.depth, runningJobs: () => view.activeJobs().length });
-  const kernels = new KernelLookups({ source: o.kernelSource, onSettled: (name) => queue.add(name), clock: o.clock });
+  const kernels = new KernelLookups({ source: o.kernelSource, onSettled: (name) => queue.add(name), clock: o.clock, log });
   /** Set once this replica leads and knows the Jobs' image; the worker only runs then. */
   let deps: ReconcileDeps | undefined;
   let sweepFailures: number | undefined;

@@ -106,6 +106,17 @@ describe("serveUsage()", () => {
     const usage = sut.serveUsage();
     for (const s of sut.SERVE_SETTINGS) assert.match(usage, new RegExp(`--${s.flag}\\s+${s.env ?? ""}`));
   });
+
+  it("aligns the columns, a long flag or default leaving at least two spaces before the next", () => {
+    const lines = sut.serveUsage().split("\n").slice(2);
+    const at = (line: string, text: string) => line.indexOf(`  ${text}`) + 2;
+    const meaning = at(lines[0]!, "meaning");
+    for (const s of sut.SERVE_SETTINGS) {
+      const line = lines.find((l) => l.startsWith(`  --${s.flag} `))!;
+      assert.equal(at(line, s.help), meaning, `--${s.flag}: ${line}`);
+      if (s.env) assert.equal(at(line, s.env), at(lines[0]!, "environment"), `--${s.flag}: ${line}`);
+    }
+  });
 });
 
 describe("README", () => {

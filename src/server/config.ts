@@ -191,6 +191,9 @@ export function parseServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 export function serveUsage(): string {
-  const rows = SERVE_SETTINGS.map((s) => `  --${s.flag.padEnd(26)} ${(s.env ?? "").padEnd(26)} ${(s.default ?? "").padEnd(10)} ${s.help}`);
-  return ["Usage: kmm-preflight serve [flags]", "", `  ${"flag".padEnd(28)} ${"environment".padEnd(26)} ${"default".padEnd(10)} meaning`, ...rows].join("\n");
+  const rows = [["flag", "environment", "default", "meaning"], ...SERVE_SETTINGS.map((s) => [`--${s.flag}`, s.env ?? "", s.default ?? "", s.help])];
+  // Each column as wide as its widest cell: a long flag or default must not run into the next column.
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => `  ${r.slice(0, 3).map((cell, c) => cell.padEnd(widths[c]!)).join("  ")}  ${r[3]}`;
+  return ["Usage: kmm-preflight serve [flags]", "", ...rows.map(line)].join("\n");
 }

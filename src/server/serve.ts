@@ -199,7 +199,7 @@ async function start(config: ServeConfig, deps: ServeDeps, log: Logger, undo: ((
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   const listening = server;
-  const host = await listenDualStack(listening, config.port, config.host);
+  const host = await listenDualStack(listening, config.port, config.host, "the webhooks (--port, PORT)");
   const port = (listening.address() as AddressInfo).port;
   log.info("serving admission webhooks over HTTPS", { host, port, metricsPort: metricsServer.port, certDir: config.certDir, certNotAfter: certs.notAfter.toISOString() });
 

@@ -52,7 +52,7 @@ describe("signedVerdict()", () => {
   describe("given a push and no push", () => {
     it("says where the image went, or that it was not pushed and why", () => {
       assert.equal(sut.signedVerdict({ ...base, pushed: true }).reason, `signed /opt/a.ko of ${IMAGE} with sha256, signer CN=k; pushed to r/x:1 (sha256:d)`);
-      assert.match(sut.signedVerdict({ ...base, pushed: false, replaced: ["/opt/a.ko"] }).reason, /\(replacing the signature \/opt\/a\.ko carried\); not pushed \(pushBuiltImage is false\); it would be r\/x:1 \(sha256:d\)$/);
+      assert.match(sut.signedVerdict({ ...base, pushed: false, replaced: ["/opt/a.ko"] }).reason, /\(replacing the signature \/opt\/a\.ko carried\); not pushed \(no --push: pushBuiltImage is false\); it would be r\/x:1 \(sha256:d\)$/);
     });
   });
 });

@@ -68,6 +68,6 @@ export interface Signed {
 
 export function signedVerdict(s: Signed): SignVerdict {
   const replaced = s.replaced.length ? ` (replacing the signature ${list(s.replaced)} carried)` : "";
-  const where = s.pushed ? `pushed to ${s.output} (${s.digest})` : `not pushed (pushBuiltImage is false); it would be ${s.output} (${s.digest})`;
+  const where = s.pushed ? `pushed to ${s.output} (${s.digest})` : `not pushed (no --push: pushBuiltImage is false); it would be ${s.output} (${s.digest})`;
   return { verificationStatus: "true", reason: `signed ${list(s.files)} of ${s.input} with ${s.hash}, signer ${s.signer}${replaced}; ${where}` };
 }

@@ -36,6 +36,8 @@ export interface StatusCounts {
 export interface PreflightStatus {
   readonly name: string;
   readonly releaseImage: string;
+  /** `spec.useRTKernel`: two objects may name the same release, one for each kernel flavour. */
+  readonly useRTKernel: boolean;
   /** Of `modules`, the entries listed. */
   readonly counts: StatusCounts;
   /** Sorted by namespace, then name. */
@@ -112,6 +114,7 @@ export function toPreflightStatus(obj: unknown, module?: ModuleKey): PreflightSt
   const spec = isObject(o["spec"]) ? o["spec"] : {};
   const name = typeof metadata["name"] === "string" ? metadata["name"] : "";
   const releaseImage = typeof spec["releaseImage"] === "string" ? spec["releaseImage"] : "";
+  const useRTKernel = spec["useRTKernel"] === true;
   const entries = isObject(o["status"]) ? o["status"]["modules"] : undefined;
 
   let note: string | undefined;
@@ -121,7 +124,7 @@ export function toPreflightStatus(obj: unknown, module?: ModuleKey): PreflightSt
   else rows = entries.map((e, i) => toModuleRow(e, `status.modules[${i}]`));
   if (module) rows = rows.filter((r) => r.namespace === module.namespace && r.name === module.name);
   rows.sort(compareKeys);
-  return { name, releaseImage, counts: countRows(rows), modules: rows, ...(note !== undefined && { note }), moduleMissing: !!module && note === undefined && rows.length === 0 };
+  return { name, releaseImage, useRTKernel, counts: countRows(rows), modules: rows, ...(note !== undefined && { note }), moduleMissing: !!module && note === undefined && rows.length === 0 };
 }
 
 export function toStatusReport(objects: readonly unknown[], module?: ModuleKey): StatusReport {

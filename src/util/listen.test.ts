@@ -73,4 +73,17 @@ describe("listenDualStack()", () => {
     servers.push(second);
     await assert.rejects(sut.listenDualStack(second, (busy.address() as net.AddressInfo).port, sut.ANY_ADDRESS), { code: "EADDRINUSE" });
   });
+
+  it("given a busy port and what listens, names the listener, its setting and the address", async () => {
+    const busy = net.createServer();
+    servers.push(busy);
+    await sut.listenDualStack(busy, 0, "127.0.0.1");
+    const port = (busy.address() as net.AddressInfo).port;
+    const second = net.createServer();
+    servers.push(second);
+    await assert.rejects(sut.listenDualStack(second, port, "127.0.0.1", "metrics (--metrics-port, METRICS_PORT)"), {
+      code: "EADDRINUSE",
+      message: `cannot listen on 127.0.0.1:${port} for metrics (--metrics-port, METRICS_PORT): the port is in use (EADDRINUSE) by another process (another kmm-preflight?); stop it, or choose another port`,
+    });
+  });
 });

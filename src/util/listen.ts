@@ -22,18 +22,31 @@ function listenOnce(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/** Node's "listen EADDRINUSE: address already in use :::8080" names neither the listener nor its setting. */
+function cannotListen(err: NodeJS.ErrnoException, port: number, host: string, purpose: string): NodeJS.ErrnoException {
+  const why =
+    err.code === "EADDRINUSE" ? "the port is in use (EADDRINUSE) by another process (another kmm-preflight?); stop it, or choose another port"
+    : err.code === "EACCES" ? "permission denied (EACCES; a port below 1024 needs privileges); choose a port above 1024"
+    : err.message;
+  return Object.assign(new Error(`cannot listen on ${host.includes(":") ? `[${host}]` : host}:${port} for ${purpose}: ${why}`), { code: err.code });
+}
+
 /**
  * Listens on `host`; for `::` where the machine has no IPv6, on `0.0.0.0` instead (as Node does for a
  * listen without a host, but only for that reason: a busy port stays an error). Answers the address
- * listened on.
+ * listened on. `purpose` (what listens, and the setting that moves it) goes in the error of a failed listen.
  */
-export async function listenDualStack(server: Server, port: number, host: string): Promise<string> {
+export async function listenDualStack(server: Server, port: number, host: string, purpose?: string): Promise<string> {
   try {
-    await listenOnce(server, port, host);
-    return host;
+    try {
+      await listenOnce(server, port, host);
+      return host;
+    } catch (err) {
+      if (host !== ANY_ADDRESS || !NO_IPV6.has((err as NodeJS.ErrnoException).code ?? "")) throw err;
+      await listenOnce(server, port, ANY_IPV4_ADDRESS);
+      return ANY_IPV4_ADDRESS;
+    }
   } catch (err) {
-    if (host !== ANY_ADDRESS || !NO_IPV6.has((err as NodeJS.ErrnoException).code ?? "")) throw err;
-    await listenOnce(server, port, ANY_IPV4_ADDRESS);
-    return ANY_IPV4_ADDRESS;
+    throw purpose ? cannotListen(err as NodeJS.ErrnoException, port, host, purpose) : err;
   }
 }
