@@ -122,11 +122,12 @@ it("waits forever", async () => {
       const { code, out } = await runTests("integration", dir, 20_000);
       assert.equal(code, 0, out);
       assert.match(out, /^# files 2 of 2, tests 7, failed 0, files failed 0;/m);
-      // With a name pattern (the README's `npm run test:unit -- --test-name-pattern=...`), the tests it
-      // does not match are skipped, and the summary says so rather than counting them as run.
+      // With a name pattern (the README's `npm run test:unit -- --test-name-pattern=...`), Node 20 counts
+      // the tests it does not match as skipped, and the summary says so rather than counting them as run;
+      // newer Nodes leave them out of the count.
       const filtered = await runTests("integration", dir, 20_000, "--test-name-pattern=^t1$");
       assert.equal(filtered.code, 0, filtered.out);
-      assert.match(filtered.out, /^# files 2 of 2, tests 7 \(5 skipped\), failed 0, files failed 0;/m);
+      assert.match(filtered.out, /^# files 2 of 2, tests (7 \(5 skipped\)|2), failed 0, files failed 0;/m);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
