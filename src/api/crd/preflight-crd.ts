@@ -213,7 +213,7 @@ const printerColumns: CustomResourceColumnDefinition[] = [
     description: "True when every Module is verified for that kernel",
   },
   { name: "Failed", type: "integer", jsonPath: ".status.summary.failed", description: "Modules that would not load on that kernel" },
-  { name: "Errors", type: "integer", jsonPath: ".status.summary.errors", description: "Modules that could not be checked", priority: 1 },
+  { name: "Errors", type: "integer", jsonPath: ".status.summary.errors", description: "Modules that could not be checked" },
   { name: "Pending", type: "integer", jsonPath: ".status.summary.pending", description: "Modules not checked yet, or being checked" },
   {
     name: "Release",
