@@ -9,7 +9,7 @@ import { injectCaBundle } from "./inject-ca.js";
 import { MAX_INPUT_BYTES } from "../manifest-io/decode.js";
 import { SIGN_USAGE, parseSignArgs, runSign, signExitCode, writeSignOutputs } from "./sign.js";
 import { parseFlags } from "./parse-flags.js";
-import { readInputBounded } from "./read-input.js";
+import { readFileBounded, readInputBounded } from "./read-input.js";
 import { STATUS_USAGE, parseStatusArgs } from "./status-args.js";
 import { runStatus } from "./status.js";
 import { UsageError, wantsHelp } from "./usage-error.js";
@@ -99,7 +99,7 @@ async function injectCa(argv: string[]): Promise<number> {
   if (!v.ca) throw new UsageError("inject-ca needs --ca <file holding the CA certificate>", INJECT_CA_USAGE);
   const input = await readInputBounded(String(v.filename), MAX_INPUT_BYTES);
   if (input.length > MAX_INPUT_BYTES) throw new Error(`-f ${String(v.filename)}: larger than ${MAX_INPUT_BYTES / MIB} MiB: refused unread`);
-  const ca = await readInputBounded(String(v.ca), MAX_CA_BYTES);
+  const ca = await readFileBounded(String(v.ca), MAX_CA_BYTES);
   if (ca.length > MAX_CA_BYTES) throw new Error(`--ca ${String(v.ca)}: larger than ${MAX_CA_BYTES / MIB} MiB: not a CA certificate file`);
   const r = injectCaBundle(input.toString("utf8"), ca.toString("utf8"), `--ca ${String(v.ca)}`);
   if (r.injected === 0) process.stderr.write("warning: the input holds no webhook configuration; nothing was injected\n");

@@ -14,8 +14,8 @@ async function readStream(stream: AsyncIterable<unknown>, limit: number): Promis
   return Buffer.concat(chunks);
 }
 
-/** At most `limit` + 1 bytes of a file (`-` is a file name here): enough to tell that it is too large without reading it. */
-export async function readFileBounded(path: string, limit: number): Promise<Buffer> {
+/** At most `limit` + 1 bytes of a file: enough to tell that it is too large without reading it. */
+async function readFileHead(path: string, limit: number): Promise<Buffer> {
   const file = await open(path, "r");
   try {
     // A pipe or device (`-f <(kubectl ...)`, /dev/stdin) has no size to trust: read it as a stream.
@@ -41,6 +41,13 @@ function cannotRead(path: string, err: unknown): Error {
   return new Error(`cannot read ${path}: ${why}`);
 }
 
-/** The bytes of a file (`-`: standard input), cut off one byte past `limit` so the caller can refuse it. */
+/**
+ * The bytes of a file (`-` is a file name here, for a flag naming one file: --key, --cert, --ca), cut off
+ * one byte past `limit` so the caller can refuse it; a file that cannot be read is named, with why.
+ */
+export const readFileBounded = (path: string, limit: number): Promise<Buffer> =>
+  readFileHead(path, limit).catch((err: unknown) => Promise.reject(cannotRead(path, err)));
+
+/** As readFileBounded, and `-` reads standard input. */
 export const readInputBounded = (path: string, limit: number): Promise<Buffer> =>
-  (path === "-" ? readStream(process.stdin, limit) : readFileBounded(path, limit)).catch((err: unknown) => Promise.reject(cannotRead(path, err)));
+  path === "-" ? readStream(process.stdin, limit).catch((err: unknown) => Promise.reject(cannotRead(path, err))) : readFileBounded(path, limit);

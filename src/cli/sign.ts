@@ -131,7 +131,7 @@ async function readSigningKey(o: SignOptions): Promise<SigningKeyResult | { read
   try {
     key = await readFileBounded(o.key, MAX_KEY_FILE_BYTES);
   } catch (err) {
-    return { unreadable: `cannot read the private key --key ${o.key}: ${(err as { code?: string }).code ?? String(err)}` };
+    return { unreadable: `--key: ${(err as Error).message}` };
   }
   if (key.length > MAX_KEY_FILE_BYTES) {
     key.fill(0);
@@ -142,7 +142,7 @@ async function readSigningKey(o: SignOptions): Promise<SigningKeyResult | { read
     if (cert.length > MAX_KEY_FILE_BYTES) return { unreadable: tooLarge("cert", o.cert) };
     return loadSigningKey(key, cert);
   } catch (err) {
-    return { unreadable: `cannot read the certificate --cert ${o.cert}: ${(err as { code?: string }).code ?? String(err)}` };
+    return { unreadable: `--cert: ${(err as Error).message}` };
   } finally {
     key.fill(0);
   }
