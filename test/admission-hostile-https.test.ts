@@ -118,14 +118,14 @@ describe("admission server over HTTPS, given hostile clients", () => {
   it("answers an ordinary review at once while clients that declared large bodies send nothing", async () => {
     for (let i = 0; i < 3; i++) await stalledRequest(7 * 1024 * 1024);
     const review = reviewOf({ object: preflight("p1") });
-    const started = Date.now();
     const answer = httpsRequest(server.port, { ca, path: VALIDATE_PREFLIGHT_PATH, body: review });
-    const late = new Promise<"late">((resolve) => setTimeout(resolve, 3000, "late").unref());
+    // Queued behind the stalled clients, the answer would come only at the server's 30 s request
+    // timeout; 15 s leaves a loaded CI machine room for a TLS handshake and still tells the two apart.
+    const late = new Promise<"late">((resolve) => setTimeout(resolve, 15_000, "late").unref());
     const res = await Promise.race([answer, late]);
-    assert.notEqual(res, "late", "no answer within 3 s: the stalled clients hold the body budget");
+    assert.notEqual(res, "late", "no answer within 15 s: the stalled clients hold the body budget");
     if (res === "late") return;
     assert.equal(res.status, 200);
     assert.equal(JSON.parse(res.body).response.uid, review.request!.uid);
-    assert.ok(Date.now() - started < 3000);
   });
 });
