@@ -146,7 +146,7 @@ function deeperThan(v: unknown, max: number): boolean {
   return false;
 }
 
-const TOO_DEEP = `nested more than ${MAX_DEPTH} levels deep, which no Kubernetes object needs: refused unread`;
+const TOO_DEEP = `nested more than ${MAX_DEPTH} levels deep, which no Kubernetes object needs: refused`;
 
 /** A mapping key kubectl cannot turn into a JSON key (null, or a list or mapping), if the document has one. */
 function unsupportedKey(doc: Document.Parsed): string | undefined {
