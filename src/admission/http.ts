@@ -31,18 +31,12 @@ export interface AdmissionHttpOptions {
   /** Largest request body accepted. The API server sends at most ~3 MiB objects twice (object and oldObject). @default 7 MiB, as controller-runtime */
   readonly bodyLimitBytes?: number;
   /**
-   * Request bodies read and held at once, in bytes; more requests wait with their bodies unread. Bounds
-   * memory under many large reviews at once (bench/memory) without slowing them: their decisions run one
-   * at a time on the event loop anyway. @default DEFAULT_BUFFERED_BODY_BYTES (16 MiB)
+   * Request bodies declared larger than UNQUEUED_BODY_BYTES read and held at once, in bytes; more such
+   * requests wait with their bodies unread. Bounds memory under many large reviews at once (bench/memory)
+   * without slowing them: their decisions run one at a time on the event loop anyway.
+   * @default DEFAULT_BUFFERED_BODY_BYTES (16 MiB)
    */
   readonly bufferedBodyBytes?: number;
-  /**
-   * Bodies declared this small are read at once, outside the budget. Every review the API server
-   * sends in practice is (a few KiB, tens with a large Module), and the budget is reserved by declared
-   * length: clients that declare large bodies and then send nothing would otherwise hold it, and every
-   * review queued behind them would wait past the API server's timeout. @default DEFAULT_UNQUEUED_BODY_BYTES (256 KiB)
-   */
-  readonly unqueuedBodyBytes?: number;
   /** Called once per answered request, e.g. to count it in metrics. */
   readonly onAdmission?: (r: AdmissionRecord) => void;
   /** While true, answers ask the client to close its connection (graceful shutdown). */
@@ -51,7 +45,13 @@ export interface AdmissionHttpOptions {
 
 export const DEFAULT_BODY_LIMIT_BYTES = 7 * 1024 * 1024;
 export const DEFAULT_BUFFERED_BODY_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_UNQUEUED_BODY_BYTES = 256 * 1024;
+/**
+ * Bodies declared this small are read at once, outside the budget. Every review the API server sends in
+ * practice is (a few KiB, tens with a large Module), and the budget is reserved by declared length:
+ * clients that declare large bodies and then send nothing would otherwise hold it, and every review
+ * queued behind them would wait past the API server's timeout.
+ */
+const UNQUEUED_BODY_BYTES = 256 * 1024;
 
 /** Handles a request if it is for one of the routes (returns true), else leaves it alone (false). */
 export type AdmissionHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -77,7 +77,6 @@ export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
   const routes = new Map(opts.routes.map((r) => [r.path, r]));
   const tooLarge = `request body exceeds the limit of ${limit} bytes`;
   const budget = createByteBudget(opts.bufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES);
-  const unqueued = opts.unqueuedBodyBytes ?? DEFAULT_UNQUEUED_BODY_BYTES;
 
   const send = (res: ServerResponse, status: number, response: AdmissionResponse) => {
     const body = JSON.stringify({ apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response });
@@ -179,7 +178,7 @@ export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
     // The API server always sends Content-Length; without one (chunked), room for the largest body is taken.
     const length = Number(req.headers["content-length"]);
     const declared = req.headers["content-length"] !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : limit;
-    if (declared <= unqueued) {
+    if (declared <= UNQUEUED_BODY_BYTES) {
       readBody(route, req, res, declared);
       return true;
     }
