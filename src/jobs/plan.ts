@@ -80,7 +80,7 @@ export interface Observed {
    * another's waiting until all of its own are done. Absent: the whole cap.
    */
   readonly capShare?: { readonly jobs: number; readonly running: number; /** PFVOs waiting beside this one. */ readonly others: number };
-  /** Build ConfigMaps read so far, by `namespace/name`; one not here is asked for in `Plan.fetch`. */
+  /** Build ConfigMaps read so far, by `namespace/name`; one not here is asked for in `Plan.fetch` when the plan needs it. */
   readonly configMaps: ReadonlyMap<string, ConfigMapState>;
 }
 
@@ -116,7 +116,7 @@ export interface Plan {
   readonly outcomes: readonly PlannedOutcome[];
   /** Look again after this long at the latest (a revalidation or retry falls due, a Pod may be stuck). */
   readonly requeueAfterMs?: number;
-  /** Build ConfigMaps to read before the next plan (Modules about to build). */
+  /** Build ConfigMaps to read before the next plan: Modules about to build, and build or sign verdicts to record (with the depmod warning). */
   readonly fetch: readonly ObjectRef[];
   /** Modules left waiting for a slot under the cap on running Jobs. */
   readonly waitingOnCap: number;
