@@ -26,7 +26,7 @@ function listenOnce(server: Server, port: number, host: string): Promise<void> {
 function cannotListen(err: NodeJS.ErrnoException, port: number, host: string, purpose: string): NodeJS.ErrnoException {
   const why =
     err.code === "EADDRINUSE" ? "the port is in use (EADDRINUSE) by another process (another kmm-preflight?); stop it, or choose another port"
-    : err.code === "EACCES" ? "permission denied (EACCES; a port below 1024 needs privileges); choose a port above 1024"
+    : err.code === "EACCES" ? "permission denied (EACCES; a port below 1024 needs privileges); choose a port of 1024 or above"
     : err.message;
   return Object.assign(new Error(`cannot listen on ${host.includes(":") ? `[${host}]` : host}:${port} for ${purpose}: ${why}`), { code: err.code });
 }
