@@ -17,29 +17,40 @@ import { SERVICE_DNS_NAME, httpsRequest } from "./support/https-client.js";
 import { preflight, reviewOf } from "./support/reviews.js";
 import { captureLog } from "./support/captured-log.js";
 
-describe("admission server over HTTPS, given hostile clients", () => {
-  let dir: string;
-  let server: RunningServer;
-  let ca: string;
-  const sockets: tls.TLSSocket[] = [];
+/** Asserts the review `uid` is answered (200) within 15 s: a loaded CI machine has room for a TLS handshake. */
+async function assertAnswered(answer: Promise<{ status: number; body: string }>, uid: string, why: string): Promise<void> {
+  const late = new Promise<"late">((resolve) => setTimeout(resolve, 15_000, "late").unref());
+  const res = await Promise.race([answer, late]);
+  if (res === "late") assert.fail(why);
+  assert.equal(res.status, 200);
+  assert.equal(JSON.parse(res.body).response.uid, uid);
+}
 
+/** A server of its own for a describe block (started before, shut down after), with the sockets to close. */
+function serverFor(env: Record<string, string> = {}) {
+  const t = { dir: "", ca: "", server: undefined as RunningServer | undefined, sockets: [] as tls.TLSSocket[] };
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-hostile-"));
-    const config = parseServeConfig([], { PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: dir, NO_CLUSTER: "true" });
+    t.dir = await mkdtemp(path.join(tmpdir(), "kmm-preflight-hostile-"));
+    const config = parseServeConfig([], { PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", CERT_DIR: t.dir, NO_CLUSTER: "true", ...env });
     assert.ok(config.ok);
-    server = await startServer(config.config, { log: captureLog().log });
-    ca = await readFile(path.join(dir, "ca.crt"), "utf8");
+    t.server = await startServer(config.config, { log: captureLog().log });
+    t.ca = await readFile(path.join(t.dir, "ca.crt"), "utf8");
   });
   after(async () => {
-    for (const s of sockets) s.destroy();
-    await server?.shutdown("test done");
-    if (dir) await rm(dir, { recursive: true, force: true });
+    for (const s of t.sockets) s.destroy();
+    await t.server?.shutdown("test done");
+    if (t.dir) await rm(t.dir, { recursive: true, force: true });
   });
+  return t;
+}
+
+describe("admission server over HTTPS, given hostile clients", () => {
+  const t = serverFor();
 
   /** A POST of exactly `body` with exactly `headers`, as a broken or hostile client might make it. */
   function post(path: string, body: string | Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = https.request({ host: "127.0.0.1", port: server.port, path, method: "POST", ca, servername: SERVICE_DNS_NAME, agent: false, headers }, (res) => {
+      const req = https.request({ host: "127.0.0.1", port: t.server!.port, path, method: "POST", ca: t.ca, servername: SERVICE_DNS_NAME, agent: false, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
@@ -104,8 +115,8 @@ describe("admission server over HTTPS, given hostile clients", () => {
 
   /** A TLS connection that has sent a request's headers and the first byte of its body, and then nothing. */
   async function stalledRequest(declaredBytes: number): Promise<void> {
-    const s = tls.connect({ host: "127.0.0.1", port: server.port, ca, servername: SERVICE_DNS_NAME });
-    sockets.push(s);
+    const s = tls.connect({ host: "127.0.0.1", port: t.server!.port, ca: t.ca, servername: SERVICE_DNS_NAME });
+    t.sockets.push(s);
     s.on("error", () => {});
     await once(s, "secureConnect");
     s.write(`POST ${VALIDATE_PREFLIGHT_PATH} HTTP/1.1\r\nHost: kmm-preflight\r\nContent-Type: application/json\r\nContent-Length: ${declaredBytes}\r\n\r\n{`);
@@ -118,14 +129,35 @@ describe("admission server over HTTPS, given hostile clients", () => {
   it("answers an ordinary review at once while clients that declared large bodies send nothing", async () => {
     for (let i = 0; i < 3; i++) await stalledRequest(7 * 1024 * 1024);
     const review = reviewOf({ object: preflight("p1") });
-    const answer = httpsRequest(server.port, { ca, path: VALIDATE_PREFLIGHT_PATH, body: review });
+    const answer = httpsRequest(t.server!.port, { ca: t.ca, path: VALIDATE_PREFLIGHT_PATH, body: review });
     // Queued behind the stalled clients, the answer would come only at the server's 30 s request
     // timeout; 15 s leaves a loaded CI machine room for a TLS handshake and still tells the two apart.
-    const late = new Promise<"late">((resolve) => setTimeout(resolve, 15_000, "late").unref());
-    const res = await Promise.race([answer, late]);
-    assert.notEqual(res, "late", "no answer within 15 s: the stalled clients hold the body budget");
-    if (res === "late") return;
-    assert.equal(res.status, 200);
-    assert.equal(JSON.parse(res.body).response.uid, review.request!.uid);
+    await assertAnswered(answer, review.request!.uid, "no answer within 15 s: the stalled clients hold the body budget");
+  });
+});
+
+// Small bodies (every real review) are read at once from a pool of their own while it has room, and
+// queue on the budget once it is full: clients holding half-sent small bodies cannot grow memory
+// without bound. Here the budget is 512 KiB: two stalled 256 KiB bodies fill the pool, two more the
+// budget, and an ordinary review then waits until they go.
+describe("admission server over HTTPS, given many clients holding half-sent small bodies", () => {
+  const t = serverFor({ BUFFERED_BODY_BYTES: String(512 * 1024) });
+
+  it("bounds what they hold: a review waits once pool and budget are full, and is answered when they go", async () => {
+    for (let i = 0; i < 4; i++) {
+      const s = tls.connect({ host: "127.0.0.1", port: t.server!.port, ca: t.ca, servername: SERVICE_DNS_NAME });
+      t.sockets.push(s);
+      s.on("error", () => {});
+      await once(s, "secureConnect");
+      s.write(`POST ${VALIDATE_PREFLIGHT_PATH} HTTP/1.1\r\nHost: kmm-preflight\r\nContent-Type: application/json\r\nContent-Length: ${256 * 1024}\r\n\r\n{`);
+    }
+    // The server runs in this process: a second of this loop's time lets it read all four headers.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const review = reviewOf({ object: preflight("p1") });
+    const answer = httpsRequest(t.server!.port, { ca: t.ca, path: VALIDATE_PREFLIGHT_PATH, body: review });
+    const waited = await Promise.race([answer.then(() => "answered"), new Promise((resolve) => setTimeout(resolve, 2000, "waiting"))]);
+    assert.equal(waited, "waiting", "answered although four half-sent bodies held the pool and the budget");
+    for (const s of t.sockets) s.destroy();
+    await assertAnswered(answer, review.request!.uid, "not answered within 15 s of the stalled clients leaving");
   });
 });

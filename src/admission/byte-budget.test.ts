@@ -42,6 +42,26 @@ describe("createByteBudget()", () => {
     });
   });
 
+  describe("tryTake()", () => {
+    it("takes what fits now, refuses what does not or would jump the queue, and gives back once", () => {
+      const b = sut.createByteBudget(10);
+      const a = b.tryTake(6);
+      assert.ok(a);
+      assert.equal(b.tryTake(5), undefined, "6 + 5 is over 10");
+      assert.equal(b.used, 6);
+      const started: string[] = [];
+      const releaseWaiting = b.take(5, () => started.push("waiting"));
+      assert.equal(b.tryTake(1), undefined, "1 would fit, but a request waits ahead of it");
+      a();
+      a();
+      assert.deepEqual(started, ["waiting"]);
+      assert.equal(b.used, 5);
+      releaseWaiting();
+      assert.equal(b.used, 0);
+      assert.ok(b.tryTake(50), "larger than the whole budget, and alone");
+    });
+  });
+
   describe("given a waiting request withdrawn (its client went away)", () => {
     it("never starts it, takes nothing for it, and gives back only once", () => {
       const b = sut.createByteBudget(10);

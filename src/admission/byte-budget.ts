@@ -6,6 +6,8 @@
 export interface ByteBudget {
   /** Calls `start` once `bytes` fit. Answers a function that gives them back, or withdraws the wait (idempotent). */
   take(bytes: number, start: () => void): () => void;
+  /** Takes `bytes` if they fit now and nobody waits: answers the function that gives them back, else undefined. */
+  tryTake(bytes: number): (() => void) | undefined;
   /** Bytes taken and not given back. */
   readonly used: number;
   /** Requests waiting for room. */
@@ -34,6 +36,17 @@ export function createByteBudget(capacity: number): ByteBudget {
         const i = queue.indexOf(entry);
         if (i !== -1) queue.splice(i, 1);
         else used -= bytes;
+        pump();
+      };
+    },
+    tryTake(bytes) {
+      if (queue.length > 0 || (used > 0 && used + bytes > capacity)) return undefined;
+      used += bytes;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        used -= bytes;
         pump();
       };
     },

@@ -31,9 +31,10 @@ export interface AdmissionHttpOptions {
   /** Largest request body accepted. The API server sends at most ~3 MiB objects twice (object and oldObject). @default 7 MiB, as controller-runtime */
   readonly bodyLimitBytes?: number;
   /**
-   * Request bodies declared larger than UNQUEUED_BODY_BYTES read and held at once, in bytes; more such
-   * requests wait with their bodies unread. Bounds memory under many large reviews at once (bench/memory)
-   * without slowing them: their decisions run one at a time on the event loop anyway.
+   * Request bodies read and held at once, in bytes; more requests wait with their bodies unread. Bounds
+   * memory under many large reviews at once (bench/memory) without slowing them: their decisions run
+   * one at a time on the event loop anyway. Bodies up to UNQUEUED_BODY_BYTES have a pool of this size
+   * of their own first.
    * @default DEFAULT_BUFFERED_BODY_BYTES (16 MiB)
    */
   readonly bufferedBodyBytes?: number;
@@ -46,10 +47,12 @@ export interface AdmissionHttpOptions {
 export const DEFAULT_BODY_LIMIT_BYTES = 7 * 1024 * 1024;
 export const DEFAULT_BUFFERED_BODY_BYTES = 16 * 1024 * 1024;
 /**
- * Bodies declared this small are read at once, outside the budget. Every review the API server sends in
- * practice is (a few KiB, tens with a large Module), and the budget is reserved by declared length:
- * clients that declare large bodies and then send nothing would otherwise hold it, and every review
- * queued behind them would wait past the API server's timeout.
+ * Bodies declared this small are read at once from a pool of their own (as large as the budget) while
+ * it has room. Every review the API server sends in practice is this small (a few KiB, tens with a
+ * large Module), and the budget is reserved by declared length: clients that declare large bodies and
+ * then send nothing would otherwise hold it, and every review queued behind them would wait past the
+ * API server's timeout. Once the pool is full, small bodies queue on the budget too, so memory stays
+ * bounded (twice the budget) however many clients hold half-sent bodies.
  */
 const UNQUEUED_BODY_BYTES = 256 * 1024;
 
@@ -77,6 +80,7 @@ export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
   const routes = new Map(opts.routes.map((r) => [r.path, r]));
   const tooLarge = `request body exceeds the limit of ${limit} bytes`;
   const budget = createByteBudget(opts.bufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES);
+  const smallBodies = createByteBudget(opts.bufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES);
 
   const send = (res: ServerResponse, status: number, response: AdmissionResponse) => {
     const body = JSON.stringify({ apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response });
@@ -178,11 +182,13 @@ export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
     // The API server always sends Content-Length; without one (chunked), room for the largest body is taken.
     const length = Number(req.headers["content-length"]);
     const declared = req.headers["content-length"] !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : limit;
-    if (declared <= UNQUEUED_BODY_BYTES) {
+    // Given back once the answer is sent or the connection is gone, whichever comes first.
+    const unqueued = declared <= UNQUEUED_BODY_BYTES ? smallBodies.tryTake(declared) : undefined;
+    if (unqueued) {
+      res.once("close", unqueued);
       readBody(route, req, res, declared);
       return true;
     }
-    // Given back once the answer is sent or the connection is gone, whichever comes first.
     const release = budget.take(declared, () => readBody(route, req, res, declared));
     res.once("close", release);
     return true;
