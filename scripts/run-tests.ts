@@ -4,7 +4,7 @@
 // that a hanging test fails the run instead of holding it. Prints every file's TAP and a summary, and
 // exits 1 when any test failed or any file was killed. `npm test`, `npm run test:unit` and
 // `npm run test:integration` call it.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { findTestFiles, isTestSuite, TEST_SUITES } from "./test-files.js";
 
@@ -21,6 +21,17 @@ const DEADLINE_MARGIN_MS = 5_000;
 const CONCURRENCY = 2;
 
 const USAGE = `usage: run-tests.ts <${Object.keys(TEST_SUITES).join("|")}> [--root DIR] [--timeout MS] [node test flags...]`;
+
+/** The test-runner processes running now, each the leader of its own process group. */
+const running = new Set<ChildProcess>();
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
 
 interface FileResult {
   readonly file: string;
@@ -42,18 +53,24 @@ function counts(tap: string): { tests: number; skipped: number; failed: number }
 function runFile(file: string, timeoutMs: number, passThrough: readonly string[]): Promise<FileResult> {
   const started = performance.now();
   // Child output is printed whole once the file is done, so that two files' lines never interleave.
-  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", `--test-timeout=${timeoutMs}`, ...passThrough, file], { stdio: ["ignore", "pipe", "pipe"] });
+  // A process group of its own: the test runner runs the file in a child of its own, which a kill of
+  // the runner alone would leave behind (held open for good by what the cut-off test left running).
+  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", `--test-timeout=${timeoutMs}`, ...passThrough, file], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  running.add(child);
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr.on("data", (c: Buffer) => (out += c.toString()));
   let killed = false;
   const deadline = setTimeout(() => {
     killed = true;
-    child.kill("SIGKILL");
+    killGroup(child, "SIGKILL");
   }, timeoutMs * 2 + DEADLINE_MARGIN_MS);
   return new Promise((resolve) => {
     child.once("exit", (code) => {
       clearTimeout(deadline);
+      running.delete(child);
+      // Whatever the file's tests left running in its group goes with it.
+      killGroup(child, "SIGKILL");
       const seconds = (performance.now() - started) / 1000;
       process.stdout.write(`# file ${file}\n${out}`);
       if (killed) process.stdout.write(`# ${file}: its process was still running ${Math.round(seconds)} s after it started (a test cut off at the timeout left it running); killed\n`);
@@ -87,7 +104,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: FileResult[] = [];
   const queue = [...files];
   let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => (stopping = true));
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => {
+      stopping = true;
+      for (const child of running) killGroup(child, signal);
+    });
   await Promise.all(
     Array.from({ length: Math.min(CONCURRENCY, files.length) }, async () => {
       for (let f = queue.shift(); f !== undefined && !stopping; f = queue.shift()) results.push(await runFile(f, timeoutMs, passThrough));

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -64,6 +64,16 @@ describe("the repository's test files", () => {
   });
 });
 
+/** The command lines of running processes that name `text` (from /proc). */
+async function processesNaming(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir("/proc")).filter((d) => /^\d+$/.test(d))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(text)) found.push(`${pid}: ${cmdline.replaceAll("\0", " ")}`);
+  }
+  return found;
+}
+
 describe("scripts/run-tests.ts", () => {
   let root: string;
   before(async () => {
@@ -110,6 +120,8 @@ it("waits forever", async () => {
     // running is killed before it prints its counts.
     assert.match(out, /^# files 1 of 1, tests [01], failed 1, files failed 1;/m);
     assert.match(out, /^# FAILED \S*hang\.test\.ts/m);
+    // Nor does it leave a process behind: the test runner's child for the file goes with it.
+    assert.deepEqual(await processesNaming(root), [], "processes of the hanging file are still running");
   });
 
   it("counts every test of every file, and passes when all pass", async () => {
