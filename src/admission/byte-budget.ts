@@ -17,14 +17,15 @@ export interface ByteBudget {
 export function createByteBudget(capacity: number): ByteBudget {
   let used = 0;
   const queue: { bytes: number; start: () => void }[] = [];
+  const fits = (bytes: number) => used === 0 || used + bytes <= capacity;
   const pump = () => {
-    while (queue.length && (used === 0 || used + queue[0]!.bytes <= capacity)) {
+    while (queue.length && fits(queue[0]!.bytes)) {
       const next = queue.shift()!;
       used += next.bytes;
       next.start();
     }
   };
-  return {
+  const budget: ByteBudget = {
     take(bytes, start) {
       const entry = { bytes, start };
       queue.push(entry);
@@ -39,17 +40,8 @@ export function createByteBudget(capacity: number): ByteBudget {
         pump();
       };
     },
-    tryTake(bytes) {
-      if (queue.length > 0 || (used > 0 && used + bytes > capacity)) return undefined;
-      used += bytes;
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        used -= bytes;
-        pump();
-      };
-    },
+    // Taken only when it would start at once, so the start has nothing to do.
+    tryTake: (bytes) => (queue.length === 0 && fits(bytes) ? budget.take(bytes, () => {}) : undefined),
     get used() {
       return used;
     },
@@ -57,4 +49,5 @@ export function createByteBudget(capacity: number): ByteBudget {
       return queue.length;
     },
   };
+  return budget;
 }
