@@ -2,13 +2,13 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as sut from "./check.js";
 
-describe("parseDuration()", () => {
+describe("parseTimeout()", () => {
   it("reads kubectl-style durations and bare seconds as milliseconds", () => {
-    assert.deepEqual(["90", "90s", "1m30s", "500ms", "2h", "1.5s"].map(sut.parseDuration), [90_000, 90_000, 90_000, 500, 7_200_000, 1500]);
+    assert.deepEqual(["90", "90s", "1m30s", "500ms", "2h", "1.5s"].map(sut.parseTimeout), [90_000, 90_000, 90_000, 500, 7_200_000, 1500]);
   });
 
   it("refuses what is not a positive duration of at most a day", () => {
-    assert.deepEqual(["", "0", "0s", "soon", "5 m", "1m30", "-1s", "25h", "1d"].map(sut.parseDuration), Array(9).fill(null));
+    assert.deepEqual(["", "0", "0s", "soon", "5 m", "1m30", "-1s", "25h", "1d"].map(sut.parseTimeout), Array(9).fill(null));
   });
 });
 

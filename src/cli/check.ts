@@ -5,6 +5,7 @@ import { terminationMessage } from "../jobs/termination-message.js";
 import type { Logger } from "../log/logger.js";
 import { type ReleaseKernel, ReleaseKernelResolver, describeKernelFailure } from "../release/release-kernel.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
+import { parseDuration } from "../util/duration.js";
 import { mapLimit } from "../util/map-limit.js";
 import { readModuleDocuments } from "./module-documents.js";
 import { parseFlags } from "./parse-flags.js";
@@ -74,7 +75,7 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
   const output = v["output"] as string;
   if (output !== "text" && output !== "json") errors.push(`--output must be text or json, not "${output}"`);
   const registry = registryFlags(v, errors);
-  const timeoutMs = v["timeout"] === undefined ? undefined : parseDuration(v["timeout"] as string);
+  const timeoutMs = v["timeout"] === undefined ? undefined : parseTimeout(v["timeout"] as string);
   if (timeoutMs === null) errors.push(`--timeout: "${v["timeout"] as string}" is not a duration; write e.g. 90s, 5m or 1m30s`);
   if (errors.length) return { ok: false, errors };
   return {
@@ -94,15 +95,11 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheck {
   };
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A positive duration as kubectl writes them (`90s`, `1m30s`, `500ms`; a bare number is seconds) in ms, or null. */
-export function parseDuration(s: string): number | null {
+/** --timeout in ms, or null: a duration as kubectl writes them (`90s`, `1m30s`, `500ms`) up to a day, or a bare number of seconds. */
+export function parseTimeout(s: string): number | null {
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) > 0 ? Number(s) * 1000 : null;
-  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== s) return null;
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS_MS[p[2]!]!, 0);
-  return ms > 0 && ms <= 24 * 3_600_000 ? ms : null;
+  const ms = parseDuration(s);
+  return ms !== undefined && ms <= 24 * 3_600_000 ? ms : null;
 }
 
 /** Resolves with `late()` once the deadline has passed, or with `work` if that comes first. */
