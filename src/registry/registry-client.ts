@@ -22,7 +22,7 @@ import { RegistryError, classifyNetworkError, classifyResponse, parseErrorBody, 
 import type { BackoffOptions } from "../util/backoff.js";
 import { type Clock, systemClock } from "../util/clock.js";
 import { DEFAULT_BACKOFF } from "./retry-policy.js";
-import { MAX_ERROR_BODY_BYTES, Transport, abandon, readLimited, type Exchange, type SendInit, type SmallReply } from "./transport.js";
+import { MAX_ERROR_BODY_BYTES, Transport, abandon, headerValue, readLimited, type Exchange, type SendInit, type SmallReply } from "./transport.js";
 import { describeMismatch, verifyChunks } from "./verify.js";
 import { blobExists, pushBlob, putManifest, type BlobContent, type PushChannel, type PushedBlob } from "./registry-push.js";
 import { parseWwwAuthenticate, pickAuthScheme, type AuthScheme } from "./www-authenticate.js";
@@ -416,10 +416,6 @@ function toReference(reference: string | ImageReference): ImageReference {
   const r = parseImageReference(reference);
   if (!r.ok) throw new RegistryError({ kind: "Unsupported", message: `${JSON.stringify(reference)} is not a valid image reference: ${r.errors.join("; ")}` });
   return r.ref;
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }
 
 async function dumpBody(ex: Exchange): Promise<void> {

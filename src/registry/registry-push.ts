@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { digestAlgorithm, digestOf, type Descriptor } from "./manifest.js";
 import { RegistryError, classifyResponse, parseErrorBody, type RequestContext } from "./registry-error.js";
-import type { SendInit, SmallReply } from "./transport.js";
+import { headerValue, type SendInit, type SmallReply } from "./transport.js";
 
 /** A blob's bytes: in memory, or a stream opened when (and each time) an upload needs it. */
 export type BlobContent = Buffer | (() => Promise<Readable>);
@@ -46,11 +46,6 @@ export interface PushChannel {
 /** Chunks of a streamed upload: small enough that each PATCH finishes within the request timeout on a slow link. */
 export const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 
-const header = (reply: SmallReply, name: string): string | undefined => {
-  const v = reply.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
-
 function fail(reply: SmallReply, ctx: RequestContext): never {
   throw classifyResponse(reply.status, parseErrorBody(reply.bytes.toString("utf8")), ctx);
 }
@@ -62,13 +57,13 @@ function expectStatus(got: { reply: SmallReply; ctx: RequestContext }, want: num
 
 /** Where the upload continues: the Location of the last answer, relative to the URL that gave it. */
 function uploadLocation(reply: SmallReply, ch: PushChannel): URL {
-  const location = header(reply, "location");
+  const location = headerValue(reply.headers["location"]);
   if (!location) throw new RegistryError({ kind: "Unsupported", status: reply.status, message: `${ch.image}: ${ch.registry} started an upload without saying where to send it (no Location)` });
   return new URL(location, reply.url);
 }
 
 function checkCommitted(reply: SmallReply, ch: PushChannel, digest: string): void {
-  const stored = header(reply, "docker-content-digest");
+  const stored = headerValue(reply.headers["docker-content-digest"]);
   if (stored !== undefined && stored !== digest) {
     throw new RegistryError({ kind: "Corrupt", status: reply.status, message: `${ch.image}: ${ch.registry} stored the blob as ${stored}, not ${digest}` });
   }
@@ -185,7 +180,7 @@ export async function putManifest(ch: PushChannel, reference: string, manifest: 
   const url = new URL(`/v2/${ch.repository}/manifests/${reference}`, ch.origin);
   const got = await ch.request("PUT", url, { object: "manifest", by: byDigest ? "digest" : "tag", headers: { "content-type": mediaType }, body: manifest });
   const reply = expectStatus(got, 201);
-  const stored = header(reply, "docker-content-digest");
+  const stored = headerValue(reply.headers["docker-content-digest"]);
   if (stored !== undefined && digestAlgorithm(stored) && digestOf(manifest, digestAlgorithm(stored)) !== stored) {
     throw new RegistryError({ kind: "Corrupt", status: reply.status, message: `${ch.image}: ${ch.registry} stored the manifest as ${stored}, not ${digest}` });
   }

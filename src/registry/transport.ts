@@ -32,6 +32,11 @@ export interface Exchange {
   readonly body: BodyReadable;
 }
 
+/** The first value of a response header. */
+export function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** A response read completely into memory. */
 export interface SmallReply {
   readonly url: URL;

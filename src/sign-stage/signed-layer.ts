@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
+import { digestOf } from "../registry/index.js";
 
 // The layer the sign stage adds on top of the unsigned image: the signed files at their paths, as a
 // gzip-compressed tar. Reproducible: the same files give the same bytes (entries sorted, root-owned,
@@ -23,8 +23,6 @@ export interface BuiltLayer {
   readonly diffId: string;
 }
 
-const sha256 = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-
 /** A tar of regular files only: parent directories already exist in the layers below. */
 export async function buildLayer(files: readonly LayerFile[], mtime: Date): Promise<BuiltLayer> {
   const p = pack();
@@ -41,5 +39,5 @@ export async function buildLayer(files: readonly LayerFile[], mtime: Date): Prom
   await collected;
   const tar = Buffer.concat(chunks);
   const blob = gzipSync(tar);
-  return { blob, digest: sha256(blob), diffId: sha256(tar) };
+  return { blob, digest: digestOf(blob), diffId: digestOf(tar) };
 }
