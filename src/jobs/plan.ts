@@ -312,12 +312,6 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
     };
     const firstOrKeep = (stage: VerificationStage, reason: string) => same ?? entry(m, "unknown", reason, { specHash: hash }, stage);
 
-    // A depmod that would index the wrong kernel stays in the verdicts of the stages after the image
-    // stage (the sign stage's verdict is the Module's when both apply): the ConfigMap is read to record one.
-    const cmName = stages.includes("build") ? target.build?.dockerfileConfigMap?.name : undefined;
-    const cm = cmName ? o.configMaps.get(keyOf(namespace, cmName)) : undefined;
-    const warning = typeof cm === "object" ? depmodWarning(cm.data[DOCKERFILE_KEY] ?? "") : undefined;
-
     switch (round.kind) {
       case "needs": {
         // Read only to start the stage: a verdict not due for a recheck yet stands (no API request per pass).
@@ -344,7 +338,13 @@ export function planPreflight(o: Observed, nowMs: number, config: PlanConfig): P
       }
       case "final": {
         const r = round;
+        // A depmod that would index the wrong kernel stays in the verdicts of the stages after the image
+        // stage (the sign stage's verdict is the Module's when both apply): the ConfigMap is read to record
+        // one. Only here: the Dockerfile is scanned for verdicts, not on every pass of a running round.
+        const cmName = stages.includes("build") ? target.build?.dockerfileConfigMap?.name : undefined;
         const warns = r.stage !== "image" && cmName !== undefined;
+        const cm = warns ? o.configMaps.get(keyOf(namespace, cmName)) : undefined;
+        const warning = typeof cm === "object" ? depmodWarning(cm.data[DOCKERFILE_KEY] ?? "") : undefined;
         const reason = warns && warning ? `${r.reason}; ${warning}` : r.reason;
         let e: PreflightModuleStatus;
         const recorded =
