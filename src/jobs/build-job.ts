@@ -107,9 +107,6 @@ export function buildBuildJob(p: BuildJobParams): Job {
   );
   const push = container(PUSH_CONTAINER, [...storageArgs, "push", ...auth, ...tlsArgs(p.target.registryTLS), p.destination, `docker://${p.destination}`]);
   return validationJob({ preflight: p.preflight, namespace, module, stage: "build", specHash: p.specHash, push: p.push, deadlineSeconds: p.deadlineSeconds }, undefined, {
-    restartPolicy: "Never",
-    automountServiceAccountToken: false,
-    enableServiceLinks: false,
     securityContext: { seccompProfile: { type: "RuntimeDefault" } },
     ...(p.push ? { initContainers: [bud], containers: [push] } : { containers: [bud] }),
     volumes,

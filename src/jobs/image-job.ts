@@ -79,9 +79,6 @@ export function cliJob(stage: "image" | "sign", p: CliJobParams, extraArgs: read
     ...(pullSecret ? [`--pull-secret=${PULL_SECRET_DIR}/${PULL_SECRET_FILE}`] : []),
   ];
   return validationJob({ preflight: p.preflight, namespace, module, stage, specHash: p.specHash, push: extra.push === true, deadlineSeconds: p.deadlineSeconds }, { [MODULE_ANNOTATION]: JSON.stringify(moduleForJob(p.module)) }, {
-    restartPolicy: "Never",
-    automountServiceAccountToken: false,
-    enableServiceLinks: false,
     securityContext: { runAsNonRoot: true, runAsUser: NONROOT_UID, runAsGroup: NONROOT_UID, fsGroup: NONROOT_UID, seccompProfile: { type: "RuntimeDefault" } },
     containers: [
       {

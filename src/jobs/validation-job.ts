@@ -42,8 +42,11 @@ export interface JobIdentityParams {
   readonly deadlineSeconds: number;
 }
 
-/** A validation Job around `podSpec`: the Pod carries the Job's labels (and `annotations`). */
-export function validationJob(id: JobIdentityParams, annotations: Record<string, string> | undefined, podSpec: PodSpec): Job {
+/**
+ * A validation Job around `podSpec`: the Pod carries the Job's labels (and `annotations`), never
+ * restarts, and gets neither an API token nor the Service environment (it needs no API access).
+ */
+export function validationJob(id: JobIdentityParams, annotations: Record<string, string> | undefined, podSpec: Omit<PodSpec, "restartPolicy" | "automountServiceAccountToken" | "enableServiceLinks">): Job {
   const labels = jobLabels(id.preflight.name, id.module, id.stage, id.specHash);
   return {
     apiVersion: "batch/v1",
@@ -58,7 +61,7 @@ export function validationJob(id: JobIdentityParams, annotations: Record<string,
       backoffLimit: 0,
       activeDeadlineSeconds: id.deadlineSeconds,
       ttlSecondsAfterFinished: JOB_TTL_SECONDS,
-      template: { metadata: { labels, ...(annotations && { annotations }) }, spec: podSpec },
+      template: { metadata: { labels, ...(annotations && { annotations }) }, spec: { restartPolicy: "Never", automountServiceAccountToken: false, enableServiceLinks: false, ...podSpec } },
     },
   };
 }
