@@ -54,7 +54,7 @@ export const DEFAULT_BUFFERED_BODY_BYTES = 16 * 1024 * 1024;
  * API server's timeout. Once the pool is full, small bodies queue on the budget too, so memory stays
  * bounded (twice the budget) however many clients hold half-sent bodies.
  */
-const UNQUEUED_BODY_BYTES = 256 * 1024;
+export const UNQUEUED_BODY_BYTES = 256 * 1024;
 
 /** Handles a request if it is for one of the routes (returns true), else leaves it alone (false). */
 export type AdmissionHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -79,8 +79,9 @@ export function admissionHandler(opts: AdmissionHttpOptions): AdmissionHandler {
   const limit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const routes = new Map(opts.routes.map((r) => [r.path, r]));
   const tooLarge = `request body exceeds the limit of ${limit} bytes`;
-  const budget = createByteBudget(opts.bufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES);
-  const smallBodies = createByteBudget(opts.bufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES);
+  const buffered = opts.bufferedBodyBytes ?? DEFAULT_BUFFERED_BODY_BYTES;
+  const budget = createByteBudget(buffered);
+  const smallBodies = createByteBudget(buffered);
 
   const send = (res: ServerResponse, status: number, response: AdmissionResponse) => {
     const body = JSON.stringify({ apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response });

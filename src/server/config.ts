@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { validateCronExpression } from "cron";
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_BUFFERED_BODY_BYTES } from "../admission/http.js";
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_BUFFERED_BODY_BYTES, UNQUEUED_BODY_BYTES } from "../admission/http.js";
 import { leaseTimingError } from "../kube/lease-step.js";
 import { type SecretRef, parseSecretRef } from "../kube/pull-secret.js";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.js";
@@ -87,7 +87,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: "kubeconfig", flag: "kubeconfig", kind: "string", default: undefined, help: "kubeconfig file; without it: $KUBECONFIG (a list, merged as kubectl does), in-cluster config, then ~/.kube/config" },
   { key: "noCluster", flag: "no-cluster", env: "NO_CLUSTER", kind: "boolean", default: "false", help: "admission only, even where a cluster is configured" },
   { key: "bodyLimitBytes", flag: "body-limit-bytes", env: "BODY_LIMIT_BYTES", kind: "bytes", default: String(DEFAULT_BODY_LIMIT_BYTES), help: "largest AdmissionReview body accepted" },
-  { key: "bufferedBodyBytes", flag: "buffered-body-bytes", env: "BUFFERED_BODY_BYTES", kind: "bytes", default: String(DEFAULT_BUFFERED_BODY_BYTES), help: "request bodies read and held at once, and again for bodies up to 256 KiB; more requests wait with their bodies unread (bounds memory under many reviews)" },
+  { key: "bufferedBodyBytes", flag: "buffered-body-bytes", env: "BUFFERED_BODY_BYTES", kind: "bytes", default: String(DEFAULT_BUFFERED_BODY_BYTES), help: `request bodies read and held at once, and again for bodies up to ${UNQUEUED_BODY_BYTES / 1024} KiB; more requests wait with their bodies unread (bounds memory under many reviews)` },
   { key: "shutdownDelaySeconds", flag: "shutdown-delay-seconds", env: "SHUTDOWN_DELAY_SECONDS", kind: "seconds", default: "0", help: "keep serving this long after SIGTERM (set 5 in a cluster)" },
   { key: "shutdownTimeoutSeconds", flag: "shutdown-timeout-seconds", env: "SHUTDOWN_TIMEOUT_SECONDS", kind: "seconds", default: "20", help: "time in-flight requests get to finish after the listener closes" },
   { key: "leaderElect", flag: "leader-elect", env: "LEADER_ELECT", kind: "boolean", default: "false", help: "campaign for the leader Lease in the namespace (one replica leads; all serve admission); needs a cluster; true in the Deployment" },
