@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { MODULE_KIND, type Module } from "../api/index.js";
 import { type ImageStageResult, checkModuleImage } from "../image-check/image-stage.js";
-import { terminationMessage } from "../jobs/termination-message.js";
+import { resultIdentity, terminationMessage } from "../jobs/termination-message.js";
 import type { Logger } from "../log/logger.js";
 import { type ReleaseKernel, ReleaseKernelResolver, describeKernelFailure } from "../release/release-kernel.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
@@ -167,7 +167,7 @@ export async function runCheck(o: CheckOptions, io: { readInput: (path: string) 
       kernel = undefined;
     }
     const k = kernel?.kernel;
-    const unfinished = (m: Module): ImageStageResult => ({ namespace: String(m.metadata?.namespace ?? ""), name: String(m.metadata?.name ?? ""), kernel: k!, verificationStatus: "error", reason: late });
+    const unfinished = (m: Module): ImageStageResult => ({ ...resultIdentity(m, k!), verificationStatus: "error", reason: late });
     const results =
       k === undefined
         ? []

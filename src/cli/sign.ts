@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
-import { MODULE_KIND, type Module } from "../api/index.js";
-import { type CheckResult, terminationMessage } from "../jobs/termination-message.js";
+import { MODULE_KIND } from "../api/index.js";
+import { type CheckResult, resultIdentity, terminationMessage } from "../jobs/termination-message.js";
 import { kernelVariables } from "../kernel/kernel-version.js";
 import type { Logger } from "../log/logger.js";
 import { type SignStageResult, signModuleImage } from "../sign-stage/sign-stage.js";
@@ -148,10 +148,6 @@ async function readSigningKey(o: SignOptions): Promise<SigningKeyResult | { read
   }
 }
 
-function identity(m: Module, kernel: string) {
-  return { namespace: String(m.metadata?.namespace ?? ""), name: String(m.metadata?.name ?? ""), kernel };
-}
-
 /** Runs the sign stage for the one Module in `o.module`; never throws for the Module's problem. */
 export async function runSign(o: SignOptions, io: { readInput: (path: string) => Promise<string | Uint8Array>; log?: Logger }): Promise<SignReport> {
   const docs = await readModuleDocuments([o.module], o.namespace, io.readInput);
@@ -165,7 +161,7 @@ export async function runSign(o: SignOptions, io: { readInput: (path: string) =>
   const module = docs.modules[0]!;
 
   const signingKey = await readSigningKey(o);
-  if ("unreadable" in signingKey) return report([{ ...identity(module, o.kernel), verificationStatus: "error", reason: signingKey.unreadable }]);
+  if ("unreadable" in signingKey) return report([{ ...resultIdentity(module, o.kernel), verificationStatus: "error", reason: signingKey.unreadable }]);
 
   const client = await registryClientFor(o, io.log);
   const timer = new AbortController();
@@ -186,7 +182,7 @@ export async function runSign(o: SignOptions, io: { readInput: (path: string) =>
     return report([result]);
   } catch (err) {
     if (!timer.signal.aborted) throw err;
-    return report([{ ...identity(module, o.kernel), verificationStatus: "error", reason: `the sign stage did not finish within --timeout (${o.timeoutMs! / 1000}s); the registry may be slow or unreachable` }]);
+    return report([{ ...resultIdentity(module, o.kernel), verificationStatus: "error", reason: `the sign stage did not finish within --timeout (${o.timeoutMs! / 1000}s); the registry may be slow or unreachable` }]);
   } finally {
     clearTimeout(timeout);
     await client.close();

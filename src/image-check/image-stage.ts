@@ -1,5 +1,5 @@
 import type { Module } from "../api/index.js";
-import type { CheckResult } from "../jobs/termination-message.js";
+import { type CheckResult, resultIdentity } from "../jobs/termination-message.js";
 import { resolveModuleTarget } from "../kernel/module-target.js";
 import { RegistryError, formatImageReference } from "../registry/index.js";
 import { ImageCheckError } from "./errors.js";
@@ -33,7 +33,7 @@ const isPathComponent = (v: unknown): v is string => typeof v === "string" && v 
  * take the results of the others with it (the CLI checks many, and the Job reports through this).
  */
 export async function checkModuleImage(module: Module, kernel: string, deps: ImageStageDeps): Promise<ImageStageResult> {
-  const id = { namespace: String(module.metadata?.namespace ?? ""), name: String(module.metadata?.name ?? ""), kernel };
+  const id = resultIdentity(module, kernel);
   try {
     return await checkTarget(module, kernel, id, deps);
   } catch (err) {

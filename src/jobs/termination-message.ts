@@ -1,4 +1,4 @@
-import type { VerificationStatus } from "../api/index.js";
+import type { Module, VerificationStatus } from "../api/index.js";
 import { isObject } from "../util/is-object.js";
 
 // The image-stage Job's report to the runner (ADR 12): `kmm-preflight check` writes it to the
@@ -28,6 +28,11 @@ export interface CheckResult {
   readonly path?: string;
   /** A Module with no moduleLoader has nothing to validate; it counts as verified. */
   readonly skipped?: true;
+}
+
+/** Whose verdict a result is: the Module's namespace and name (as strings, whatever a file held) and the kernel. */
+export function resultIdentity(module: Module, kernel: string): { readonly namespace: string; readonly name: string; readonly kernel: string } {
+  return { namespace: String(module.metadata?.namespace ?? ""), name: String(module.metadata?.name ?? ""), kernel };
 }
 
 export interface StageReport {

@@ -5,7 +5,7 @@ import { ImageCheckError } from "../image-check/errors.js";
 import { basenameOf, dirnameOf, joinImagePath } from "../image-check/layer-path.js";
 import { readResolvedFileFromLayers, resolvePathInLayers, type LayerSource } from "../image-check/layered-fs.js";
 import { layersOf } from "../image-check/registry-layers.js";
-import type { CheckResult } from "../jobs/termination-message.js";
+import { type CheckResult, resultIdentity } from "../jobs/termination-message.js";
 import { resolveModuleTarget, type ModuleTarget } from "../kernel/module-target.js";
 import { MAX_MANIFEST_BYTES, RegistryError, formatImageReference, type RegistryClient, type RequestOptions, type ResolvedImage } from "../registry/index.js";
 import { DEFAULT_MODULE_HASH, signKernelModule, type ModuleHash, type SigningKey, type SigningKeyResult } from "../sign/index.js";
@@ -68,7 +68,7 @@ const isPathComponent = (v: string) => v !== "" && v !== "." && v !== ".." && !v
  * aborts (with its reason).
  */
 export async function signModuleImage(module: Module, req: SignStageRequest, deps: SignStageDeps): Promise<SignStageResult> {
-  const id: Identity = { namespace: String(module.metadata?.namespace ?? ""), name: String(module.metadata?.name ?? ""), kernel: req.kernel };
+  const id: Identity = resultIdentity(module, req.kernel);
   try {
     return await signTarget(module, req, id, deps);
   } catch (err) {
