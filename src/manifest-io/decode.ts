@@ -41,15 +41,14 @@ const goYamlTags = (tags: Tags): Tags => [
   ...GO_YAML_SCALAR_TAGS,
 ];
 
-/** Why bytes are not text to read as YAML or JSON, if they are not. */
-function notText(bytes: Uint8Array): string | undefined {
+/** The bytes as text to read as YAML or JSON (a leading BOM dropped), or why they are not text. */
+function readText(bytes: Uint8Array): { text: string } | { notText: string } {
   const nul = bytes.indexOf(0);
-  if (nul !== -1) return `not YAML or JSON: a NUL byte at offset ${nul} (binary input?)`;
+  if (nul !== -1) return { notText: `not YAML or JSON: a NUL byte at offset ${nul} (binary input?)` };
   try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    return undefined;
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
   } catch {
-    return "not YAML or JSON: the input is not UTF-8 text (binary input?)";
+    return { notText: "not YAML or JSON: the input is not UTF-8 text (binary input?)" };
   }
 }
 
@@ -223,9 +222,9 @@ function* flatten(value: unknown, source: string, depth = 0): Generator<DecodedO
 export function decodeObjects(input: Uint8Array | string, sourceName: string): DecodedObject[] {
   const bytes = typeof input === "string" ? Buffer.from(input) : input;
   if (bytes.length > MAX_INPUT_BYTES) return [{ ok: false, source: sourceName, message: `larger than ${MAX_INPUT_BYTES / MIB} MiB: refused unread` }];
-  const binary = notText(bytes);
-  if (binary) return [{ ok: false, source: sourceName, message: binary }];
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8").replace(/^\uFEFF/, "");
+  const read = readText(bytes);
+  if ("notText" in read) return [{ ok: false, source: sourceName, message: read.notText }];
+  const { text } = read;
   let first = 0;
   while (isBlank(text[first])) first++;
   const pieces = text[first] === "{" ? jsonPieces(text, sourceName) : yamlPieces(text, sourceName);
