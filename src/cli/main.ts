@@ -6,7 +6,7 @@ import { createLogger } from "../log/logger.js";
 import { parseServeConfig, serveUsage } from "../server/config.js";
 import { CHECK_USAGE, checkExitCode, parseCheckArgs, runCheck, writeCheckOutputs } from "./check.js";
 import { injectCaBundle } from "./inject-ca.js";
-import { MAX_INPUT_BYTES } from "../manifest-io/decode.js";
+import { MAX_INPUT_BYTES, MIB } from "../manifest-io/decode.js";
 import { SIGN_USAGE, parseSignArgs, runSign, signExitCode, writeSignOutputs } from "./sign.js";
 import { parseFlags } from "./parse-flags.js";
 import { readFileBounded, readInputBounded } from "./read-input.js";
@@ -90,7 +90,6 @@ async function certs(argv: string[]): Promise<number> {
   return 0;
 }
 
-const MIB = 1024 * 1024;
 /** A CA bundle is a few KiB; anything this large is the wrong file (or a device). */
 const MAX_CA_BYTES = MIB;
 

@@ -5,15 +5,13 @@ import { validateModuleDocument } from "../admission/module-document.js";
 import { preflightCrd } from "../api/crd/preflight-crd.js";
 import { GROUP, MODULE_KIND, PREFLIGHT_API_VERSION, PREFLIGHT_KIND, PREFLIGHT_VERSION, type PreflightValidationOCP } from "../api/index.js";
 import { formatUnknownField, unknownFields } from "../crd-schema/unknown-fields.js";
-import { MAX_INPUT_BYTES, MAX_OBJECT_BYTES, decodeObjects, describeObject } from "../manifest-io/decode.js";
+import { MAX_INPUT_BYTES, MAX_OBJECT_BYTES, MIB, decodeObjects, describeObject } from "../manifest-io/decode.js";
 import { encodeYaml } from "../manifest-io/encode.js";
 import { escapeForTerminal } from "../util/terminal-text.js";
 
 // `kmm-preflight validate`: what the cluster does to a PreflightValidationOCP, without a cluster: the
 // API server's strict field validation, then the webhooks (defaulting, then validation), over objects
 // read as kubectl reads them. Pure: bytes in, results out; main.ts does the I/O.
-
-const MIB = 1024 * 1024;
 
 export const VALIDATE_USAGE = `Usage: kmm-preflight validate -f <file>|- [-f <file>|-]...
 

@@ -30,7 +30,7 @@ export type DecodedObject =
 
 type Piece = { readonly source: string; readonly value: unknown } | { readonly source: string; readonly error: string };
 
-const MIB = 1024 * 1024;
+export const MIB = 1024 * 1024;
 const truncate = (s: string) => (s.length > MAX_MESSAGE_CHARS ? `${s.slice(0, MAX_MESSAGE_CHARS)}…` : s);
 const isBlank = (c: string | undefined) => c === " " || c === "\t" || c === "\n" || c === "\r";
 
