@@ -3,6 +3,7 @@ import { type CheckResult, resultIdentity } from "../jobs/termination-message.js
 import { resolveModuleTarget } from "../kernel/module-target.js";
 import { RegistryError, formatImageReference } from "../registry/index.js";
 import { ImageCheckError } from "./errors.js";
+import { isPathComponent, kernelDirProblem } from "./layer-path.js";
 import { type ImageLookup, imageVerdict } from "./image-verdict.js";
 import { findKernelModule } from "./module-search.js";
 import { type ImageRegistry, layersOf } from "./registry-layers.js";
@@ -25,9 +26,6 @@ export interface ImageStageDeps {
   readonly registry: ImageRegistry;
 }
 
-/** A name that must be one path component: it becomes part of a path inside the image. */
-const isPathComponent = (v: unknown): v is string => typeof v === "string" && v !== "" && v !== "." && v !== ".." && !v.includes("/");
-
 /**
  * Never throws for a Module's problem: every Module gets a verdict, so one malformed Module cannot
  * take the results of the others with it (the CLI checks many, and the Job reports through this).
@@ -43,7 +41,8 @@ export async function checkModuleImage(module: Module, kernel: string, deps: Ima
 }
 
 async function checkTarget(module: Module, kernel: string, id: Pick<ImageStageResult, "namespace" | "name" | "kernel">, deps: ImageStageDeps): Promise<ImageStageResult> {
-  if (!isPathComponent(kernel)) return { ...id, verificationStatus: "error", reason: `kernel ${JSON.stringify(kernel)} is not a kernel version (it names a directory under lib/modules/)` };
+  const badKernel = kernelDirProblem(kernel);
+  if (badKernel) return { ...id, verificationStatus: "error", reason: badKernel };
   const resolved = resolveModuleTarget(module, kernel);
   if (!resolved.ok) {
     if (resolved.skip) return { ...id, verificationStatus: "true", skipped: true, reason: resolved.reason };

@@ -92,3 +92,10 @@ export function classifyWhiteout(path: string): WhiteoutKind {
   if (target === "" || target === "." || target === "..") return { kind: "metadata" };
   return { kind: "whiteout", target: joinImagePath(dirnameOf(path), target) };
 }
+
+/** A name that must be one path component: it becomes part of a path inside the image. */
+export const isPathComponent = (v: unknown): v is string => typeof v === "string" && v !== "" && v !== "." && v !== ".." && !v.includes("/");
+
+/** Why `kernel` cannot name its `lib/modules/<kernel>` directory in an image, if it cannot. */
+export const kernelDirProblem = (kernel: string): string | undefined =>
+  isPathComponent(kernel) ? undefined : `kernel ${JSON.stringify(kernel)} is not a kernel version (it names a directory under lib/modules/)`;

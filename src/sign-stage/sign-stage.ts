@@ -2,7 +2,7 @@ import type { Module } from "../api/index.js";
 import { parseImageReference, type ImageReference } from "../api/image-reference.js";
 import type { TLSOptions } from "../api/module.js";
 import { ImageCheckError } from "../image-check/errors.js";
-import { basenameOf, dirnameOf, joinImagePath } from "../image-check/layer-path.js";
+import { basenameOf, dirnameOf, joinImagePath, kernelDirProblem } from "../image-check/layer-path.js";
 import { readResolvedFileFromLayers, resolvePathInLayers, type LayerSource } from "../image-check/layered-fs.js";
 import { layersOf } from "../image-check/registry-layers.js";
 import { type CheckResult, resultIdentity } from "../jobs/termination-message.js";
@@ -60,8 +60,6 @@ export interface SignStageResult extends CheckResult {
 }
 
 type Identity = Pick<SignStageResult, "namespace" | "name" | "kernel">;
-
-const isPathComponent = (v: string) => v !== "" && v !== "." && v !== ".." && !v.includes("/");
 
 /**
  * Never throws for a Module's problem: every outcome is a verdict. Rejects only when `deps.signal`
@@ -142,7 +140,8 @@ function plan(module: Module, req: SignStageRequest): Plan | { skip: string } {
 }
 
 async function signTarget(module: Module, req: SignStageRequest, id: Identity, deps: SignStageDeps): Promise<SignStageResult> {
-  if (!isPathComponent(req.kernel)) return { ...id, verificationStatus: "error", reason: `kernel ${JSON.stringify(req.kernel)} is not a kernel version (it names a directory under lib/modules/)` };
+  const badKernel = kernelDirProblem(req.kernel);
+  if (badKernel) return { ...id, verificationStatus: "error", reason: badKernel };
   const p = plan(module, req);
   if ("skip" in p) return { ...id, verificationStatus: "true", skipped: true, reason: p.skip };
   if (!p.ok) return { ...id, ...(p.image !== undefined && { image: p.image }), ...p.verdict };
